@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/remora-sec/remora/gateway"
+	"github.com/remora-sec/remora/infra/config"
+	"github.com/remora-sec/remora/infra/logging"
+	"github.com/remora-sec/remora/infra/metrics"
+	"github.com/remora-sec/remora/infra/pg"
+	"github.com/remora-sec/remora/infra/redisx"
+	"github.com/remora-sec/remora/infra/tlsutil"
+	"github.com/remora-sec/remora/tenants"
+)
+
+// serve runs the PCE until ctx ends, then drains in-flight requests.
+func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(fs, args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if err := cfg.EnsureJWTSecret(); err != nil {
+		return err
+	}
+	log := logging.New(stderr, cfg.LogLevel)
+
+	pool, err := pg.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := tenants.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	rdb, err := redisx.Open(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	store, err := tenants.NewStore(pool, tenants.Options{JWTSecret: []byte(cfg.JWTSecret)})
+	if err != nil {
+		return err
+	}
+
+	certFile, keyFile := cfg.TLSCert, cfg.TLSKey
+	if certFile == "" {
+		certFile, keyFile = filepath.Join(cfg.DataDir, "tls", "cert.pem"), filepath.Join(cfg.DataDir, "tls", "key.pem")
+	}
+	cert, created, err := tlsutil.LoadOrCreate(certFile, keyFile, nil)
+	if err != nil {
+		return err
+	}
+	fingerprint := tlsutil.Fingerprint(cert)
+
+	handler := gateway.New(gateway.Deps{
+		Tenants: store, Redis: rdb, Log: log, Registry: metrics.NewRegistry(),
+		Limits: gateway.Limits{Window: cfg.RateWindow, PerAddress: cfg.RatePerAddress, PerAccount: cfg.RatePerAccount},
+	})
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		TLSConfig:         tlsutil.ServerConfig(cert),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "tls_cert", certFile, "tls_cert_created", created,
+		"tls_fingerprint_sha256", fingerprint, "version", version)
+	if cfg.Dev {
+		printQuickStart(stdout, ln.Addr().(*net.TCPAddr).Port, certFile, fingerprint)
+	}
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ServeTLS(ln, "", "") }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// printQuickStart tells a developer who just ran `make run` how to talk to
+// the PCE; it mirrors the README's quick start.
+func printQuickStart(w io.Writer, port int, certFile, fingerprint string) {
+	rel := certFile
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, certFile); err == nil && !strings.HasPrefix(r, "..") {
+			rel = r
+		}
+	}
+	fmt.Fprintf(w, `
+Remora PCE is up at https://localhost:%d
+TLS certificate: %s
+SHA-256 fingerprint (agents pin it when pairing): %s
+
+Quick start, in another shell from this directory (see README.md):
+  export PCE=https://localhost:%d CACERT=%s
+  curl -s --cacert $CACERT $PCE/readyz
+  curl -s --cacert $CACERT $PCE/api/v1/signup -H 'Content-Type: application/json' \
+    -d '{"organization":"Acme","email":"alice@acme.example","password":"correct horse battery"}'
+
+Stop with Ctrl-C.
+`, port, certFile, fingerprint, port, rel)
+}

@@ -1,0 +1,80 @@
+package gateway
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/remora-sec/remora/gateway/httpx"
+	"github.com/remora-sec/remora/gateway/ratelimit"
+	"github.com/remora-sec/remora/tenants"
+)
+
+// Deps is what the gateway is built from; every field is required.
+type Deps struct {
+	Tenants  *tenants.Store
+	Redis    redis.UniversalClient
+	Log      *slog.Logger
+	Registry *prometheus.Registry
+	Limits   Limits
+}
+
+// Limits are the rate limits of the unauthenticated endpoints.
+type Limits struct {
+	Window     time.Duration
+	PerAddress int    // signup, login, refresh per client address
+	PerAccount int    // login per email, refresh per token
+	KeyPrefix  string // Redis key prefix, default "remora:rl:"
+}
+
+// api holds the handlers' dependencies.
+type api struct {
+	Deps
+	limiter *ratelimit.Limiter
+	metrics *httpMetrics
+}
+
+// New returns the PCE's HTTP handler.
+func New(d Deps) http.Handler {
+	if d.Limits.KeyPrefix == "" {
+		d.Limits.KeyPrefix = "remora:rl:"
+	}
+	a := &api{Deps: d, limiter: ratelimit.New(d.Redis, d.Limits.KeyPrefix), metrics: newHTTPMetrics(d.Registry)}
+	return a.router()
+}
+
+func (a *api) router() http.Handler {
+	r := chi.NewRouter()
+	r.Use(httpx.WithRequestID, a.observe, a.recoverPanic)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteProblem(w, r, http.StatusNotFound, "no such route: "+r.URL.Path)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		httpx.WriteProblem(w, r, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+	})
+	for _, rt := range a.routes() {
+		h := http.Handler(a.handle(rt.h))
+		if rt.limit != nil {
+			h = a.rateLimited(rt.limit, h)
+		}
+		if rt.role != "" {
+			h = a.authenticated(rt.role, h)
+		}
+		r.Method(rt.method, rt.pattern, h)
+	}
+	return r
+}
+
+// handlerFunc is a handler that returns its error for handle to answer.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (a *api) handle(h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			httpx.WriteError(w, r, a.Log, err)
+		}
+	}
+}

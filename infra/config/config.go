@@ -1,0 +1,200 @@
+// Package config reads the PCE's settings from REMORA_* environment
+// variables, each overridable by a command-line flag, and validates them all
+// before anything starts: a bad setting is one clear line and a non-zero
+// exit, never a half-started server.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything `remora` needs to run.
+type Config struct {
+	DatabaseURL string // REMORA_DATABASE_URL
+	RedisURL    string // REMORA_REDIS_URL
+	HTTPAddr    string // REMORA_HTTP_ADDR
+	JWTSecret   string // REMORA_JWT_SECRET; generated under DataDir in dev mode
+	DataDir     string // REMORA_DATA_DIR: secrets, self-signed certificate
+	TLSCert     string // REMORA_TLS_CERT
+	TLSKey      string // REMORA_TLS_KEY
+	Dev         bool   // REMORA_DEV / --dev: development mode (make run)
+	LogLevel    string // REMORA_LOG_LEVEL: debug, info, warn, error
+
+	// Rate limits on the unauthenticated endpoints, per client address and
+	// per account, each per RateWindow.
+	RateWindow     time.Duration // REMORA_RATE_WINDOW
+	RatePerAddress int           // REMORA_RATE_PER_ADDRESS
+	RatePerAccount int           // REMORA_RATE_PER_ACCOUNT
+}
+
+// Env lists each setting's variable, default and meaning; it drives both the
+// flags and the README's table, so they cannot drift apart.
+var Env = []struct {
+	Name, Flag, Default, Usage string
+	Bool                       bool // a switch: --dev alone means true
+}{
+	{"REMORA_DATABASE_URL", "database-url", "postgres://localhost:5432/remora?sslmode=disable", "Postgres connection URL", false},
+	{"REMORA_REDIS_URL", "redis-url", "redis://localhost:6379/0", "Redis connection URL", false},
+	{"REMORA_HTTP_ADDR", "http-addr", ":8080", "address the API listens on", false},
+	{"REMORA_JWT_SECRET", "jwt-secret", "", "HMAC key for access tokens, at least 32 bytes (required unless --dev)", false},
+	{"REMORA_DATA_DIR", "data-dir", "/var/lib/remora", "directory for generated secrets and the self-signed certificate", false},
+	{"REMORA_TLS_CERT", "tls-cert", "", "PEM certificate to serve HTTPS with (default: self-signed under the data dir)", false},
+	{"REMORA_TLS_KEY", "tls-key", "", "PEM private key of --tls-cert", false},
+	{"REMORA_DEV", "dev", "false", "development mode: generate a JWT secret under the data dir, print the quick start", true},
+	{"REMORA_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", false},
+	{"REMORA_RATE_WINDOW", "rate-window", "1m", "window of the signup/login/refresh rate limits", false},
+	{"REMORA_RATE_PER_ADDRESS", "rate-per-address", "30", "signup/login/refresh requests per window per client address", false},
+	{"REMORA_RATE_PER_ACCOUNT", "rate-per-account", "10", "login/refresh attempts per window per account", false},
+}
+
+// Load registers every setting on fs, parses args, and validates the result.
+// getenv supplies the environment (os.Getenv in production, a map in tests).
+func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
+	vals := make(map[string]*string, len(Env))
+	for _, e := range Env {
+		def := e.Default
+		if v := getenv(e.Name); v != "" {
+			def = v
+		}
+		v := &textValue{s: def, isBool: e.Bool}
+		fs.Var(v, e.Flag, e.Usage+" ("+e.Name+")")
+		vals[e.Name] = &v.s
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	get := func(name string) string { return strings.TrimSpace(*vals[name]) }
+
+	c := Config{
+		DatabaseURL: get("REMORA_DATABASE_URL"),
+		RedisURL:    get("REMORA_REDIS_URL"),
+		HTTPAddr:    get("REMORA_HTTP_ADDR"),
+		JWTSecret:   *vals["REMORA_JWT_SECRET"],
+		DataDir:     get("REMORA_DATA_DIR"),
+		TLSCert:     get("REMORA_TLS_CERT"),
+		TLSKey:      get("REMORA_TLS_KEY"),
+		LogLevel:    get("REMORA_LOG_LEVEL"),
+	}
+	var errs []error
+	bad := func(name, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{name}, a...)...))
+	}
+	var err error
+	if c.Dev, err = strconv.ParseBool(get("REMORA_DEV")); err != nil {
+		bad("REMORA_DEV", "want true or false, got %q", get("REMORA_DEV"))
+	}
+	checkURL(bad, "REMORA_DATABASE_URL", c.DatabaseURL, "postgres", "postgresql")
+	checkURL(bad, "REMORA_REDIS_URL", c.RedisURL, "redis", "rediss")
+	if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
+		bad("REMORA_HTTP_ADDR", "want host:port or :port, got %q", c.HTTPAddr)
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		bad("REMORA_JWT_SECRET", "must be at least 32 bytes, got %d", len(c.JWTSecret))
+	}
+	if c.DataDir == "" {
+		bad("REMORA_DATA_DIR", "must not be empty")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("REMORA_TLS_CERT", "REMORA_TLS_CERT and REMORA_TLS_KEY go together: set both or neither")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("REMORA_LOG_LEVEL", "want debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.RateWindow, err = time.ParseDuration(get("REMORA_RATE_WINDOW")); err != nil || c.RateWindow <= 0 {
+		bad("REMORA_RATE_WINDOW", "want a positive duration such as 1m, got %q", get("REMORA_RATE_WINDOW"))
+	}
+	c.RatePerAddress = positiveInt(bad, "REMORA_RATE_PER_ADDRESS", get("REMORA_RATE_PER_ADDRESS"))
+	c.RatePerAccount = positiveInt(bad, "REMORA_RATE_PER_ACCOUNT", get("REMORA_RATE_PER_ACCOUNT"))
+	return c, errors.Join(errs...)
+}
+
+func checkURL(bad func(string, string, ...any), name, raw string, schemes ...string) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		bad(name, "not a URL: %v", err)
+		return
+	}
+	for _, s := range schemes {
+		if u.Scheme == s && u.Host != "" {
+			return
+		}
+	}
+	bad(name, "want %s://host[:port]/..., got %q", schemes[0], raw)
+}
+
+func positiveInt(bad func(string, string, ...any), name, raw string) int {
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		bad(name, "want a positive integer, got %q", raw)
+	}
+	return n
+}
+
+// EnsureJWTSecret fills c.JWTSecret, in development mode only, from
+// DataDir/jwt-secret, creating that file with 32 random bytes on first use so
+// tokens survive restarts.
+func (c *Config) EnsureJWTSecret() error {
+	if c.JWTSecret != "" {
+		return nil
+	}
+	if !c.Dev {
+		return errors.New("REMORA_JWT_SECRET: required outside development mode")
+	}
+	path := filepath.Join(c.DataDir, "jwt-secret")
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		c.JWTSecret = strings.TrimSpace(string(b))
+		if len(c.JWTSecret) < 32 {
+			return fmt.Errorf("%s: secret shorter than 32 bytes; delete the file to regenerate it", path)
+		}
+		return nil
+	case !errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("read jwt secret: %w", err)
+	}
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return fmt.Errorf("generate jwt secret: %w", err)
+	}
+	secret := hex.EncodeToString(raw)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write jwt secret: %w", err)
+	}
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		f.Close()
+		return fmt.Errorf("write jwt secret: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write jwt secret: %w", err)
+	}
+	c.JWTSecret = secret
+	return nil
+}
+
+// textValue is a flag holding raw text, validated after parsing with the
+// environment's value, so both sources get the same checks and messages.
+type textValue struct {
+	s      string
+	isBool bool
+}
+
+func (v *textValue) String() string     { return v.s }
+func (v *textValue) Set(s string) error { v.s = s; return nil }
+func (v *textValue) IsBoolFlag() bool   { return v.isBool }

@@ -1,0 +1,70 @@
+package tenants
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/migrate"
+	"github.com/remora-sec/remora/infra/usererr"
+)
+
+// GetTenant returns the tenant and the version of its schema.
+func (s *Store) GetTenant(ctx context.Context, id ids.TenantID) (Tenant, error) {
+	var t Tenant
+	err := s.InTenant(ctx, id, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT id, name, created_at FROM remora.tenants WHERE id = $1`, id).Scan(&t.ID, &t.Name, &t.CreatedAt)
+		if err != nil {
+			return fmt.Errorf("get tenant: %w", err)
+		}
+		schema, err := id.Schema()
+		if err != nil {
+			return err
+		}
+		t.SchemaVersion, err = migrate.Version(ctx, tx, schema)
+		return err
+	})
+	return t, err
+}
+
+// DeleteTenant deletes the actor's tenant for good: its schema with every
+// object in it, its users, sessions and keys. confirm must repeat the
+// tenant's name, so a stray request cannot do it.
+func (s *Store) DeleteTenant(ctx context.Context, actor Principal, confirm string) error {
+	if actor.Role != Owner {
+		return usererr.New(usererr.Forbidden, "only owners delete the tenant")
+	}
+	if confirm == "" {
+		return usererr.Field(usererr.Invalid, "confirm", "is required: repeat the organization's name")
+	}
+	schema, err := actor.Tenant.Schema()
+	if err != nil {
+		return errNotFound("tenant")
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var name string
+		err := tx.QueryRow(ctx, `SELECT name FROM remora.tenants WHERE id = $1 FOR UPDATE`, actor.Tenant).Scan(&name)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNotFound("tenant")
+		}
+		if err != nil {
+			return fmt.Errorf("lock tenant: %w", err)
+		}
+		if confirm != name {
+			return usererr.Field(usererr.Invalid, "confirm", "does not match the organization's name")
+		}
+		if _, err := tx.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			return fmt.Errorf("drop tenant schema: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM remora.tenants WHERE id = $1`, actor.Tenant); err != nil {
+			return fmt.Errorf("delete tenant: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete tenant: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package webopenapi
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+)
+
+// TestLoad keeps the embedded spec loadable and valid, so a bad edit to
+// openapi.yaml fails here rather than at server start.
+func TestLoad(t *testing.T) {
+	doc, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
+	}
+	ids := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.OperationID == "" || ids[op.OperationID] {
+				t.Errorf("%s %s: missing or duplicate operationId %q", method, path, op.OperationID)
+			}
+			ids[op.OperationID] = true
+			if op.Responses.Status(http.StatusInternalServerError) == nil && path != "/readyz" {
+				t.Errorf("%s %s: no 500 response", method, path)
+			}
+		}
+	}
+	want := []string{
+		"createApiKey", "createUser", "deleteApiKey", "deleteTenant", "deleteUser",
+		"getApiKey", "getHealth", "getMetrics", "getOpenAPISpec", "getReady", "getTenant",
+		"getUser", "listApiKeys", "listUsers", "login", "logout", "refreshToken", "signup",
+		"updateUser",
+	}
+	var got []string
+	for id := range ids {
+		got = append(got, id)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("operationIds = %v\nwant %v", got, want)
+	}
+}
