@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/remora-sec/remora/infra/page"
@@ -10,7 +11,10 @@ import (
 
 // PageRequest reads the `limit` and `cursor` query parameters.
 func PageRequest(r *http.Request) (page.Request, error) {
-	q := r.URL.Query()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return page.Request{}, usererr.Field(usererr.BadRequest, "query", "malformed query string: "+err.Error())
+	}
 	pr := page.Request{Limit: page.DefaultLimit}
 	var f usererr.Fields
 	if s := q.Get("limit"); s != "" {
