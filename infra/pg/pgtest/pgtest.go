@@ -1,5 +1,5 @@
-// Package pgtest gives each test package a database of its own on the real
-// Postgres server, so packages run in parallel without seeing each other's
+// Package pgtest gives each test a database of its own on the real Postgres
+// server, so tests and packages run in parallel without seeing each other's
 // rows. A missing server fails the test: it is never skipped.
 package pgtest
 
@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -24,51 +25,71 @@ func AdminURL() string {
 	return "postgres://localhost:5432/postgres?sslmode=disable"
 }
 
+// admin connects to AdminURL or fails the test.
+func admin(t testing.TB, ctx context.Context) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, AdminURL())
+	if err != nil {
+		t.Fatalf("pgtest: Postgres is required (REMORA_TEST_DATABASE_URL=%s): %v", AdminURL(), err)
+	}
+	return conn
+}
+
+// UnusedDatabase returns the URL of a database that does not exist yet, for
+// tests of code that creates it; whatever exists under that name is dropped
+// when the test ends.
+func UnusedDatabase(t testing.TB) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin(t, ctx).Close(ctx) // fail early and clearly without a server
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "remora_test_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn := admin(t, ctx)
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("pgtest: drop database: %v", err)
+		}
+	})
+	u, err := url.Parse(AdminURL())
+	if err != nil {
+		t.Fatalf("pgtest: REMORA_TEST_DATABASE_URL: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
 // NewDatabase creates an empty database, returns its URL, and drops it when
 // the test ends.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	dbURL := UnusedDatabase(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cfg, err := pgx.ParseConfig(AdminURL())
+	conn := admin(t, ctx)
+	defer conn.Close(ctx)
+	cfg, err := pgx.ParseConfig(dbURL)
 	if err != nil {
-		t.Fatalf("pgtest: REMORA_TEST_DATABASE_URL: %v", err)
+		t.Fatal(err)
 	}
-	admin, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		t.Fatalf("pgtest: Postgres is required (REMORA_TEST_DATABASE_URL=%s): %v", AdminURL(), err)
-	}
-	defer admin.Close(ctx)
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "remora_test_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+cfg.Database); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		admin, err := pgx.ConnectConfig(ctx, cfg)
-		if err != nil {
-			t.Errorf("pgtest: drop database: %v", err)
-			return
-		}
-		defer admin.Close(ctx)
-		if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("pgtest: drop database: %v", err)
-		}
-	})
-	return urlFor(AdminURL(), name)
+	return dbURL
 }
 
 // NewPool is NewDatabase plus a pool on it, closed when the test ends.
 func NewPool(t testing.TB) (*pgxpool.Pool, string) {
 	t.Helper()
-	url := NewDatabase(t)
-	pool, err := pgxpool.New(context.Background(), url)
+	dbURL := NewDatabase(t)
+	pool, err := pgxpool.New(context.Background(), dbURL)
 	if err != nil {
 		t.Fatalf("pgtest: open pool: %v", err)
 	}
 	t.Cleanup(pool.Close)
-	return pool, url
+	return pool, dbURL
 }
