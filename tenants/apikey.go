@@ -86,7 +86,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenant ids.TenantID, pr page.Re
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM remora.api_keys
 		WHERE tenant_id = $1 AND revoked_at IS NULL AND (created_at, id) > ($2, $3::uuid)
-		ORDER BY created_at, id LIMIT $4`, tenant, after.Time, pageID(after.ID), pr.Limit+1)
+		ORDER BY created_at, id LIMIT $4`, tenant, after.Time, pageID(after.ID), pr.Size()+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list api keys: %w", err)
 	}
@@ -97,7 +97,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, tenant ids.TenantID, pr page.Re
 	if err != nil {
 		return nil, "", fmt.Errorf("list api keys: %w", err)
 	}
-	keys, next := page.Of(keys, pr.Limit, APIKey.pageKey)
+	keys, next := page.Of(keys, pr.Size(), APIKey.pageKey)
 	return keys, next, nil
 }
 

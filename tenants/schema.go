@@ -3,6 +3,7 @@ package tenants
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -58,6 +59,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]SchemaVersion, error) {
 	var out []SchemaVersion
 	apply := func(set migrate.Set, tenant ids.TenantID, schema string) error {
 		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if tenant != "" {
+				// Hold the tenant row as InTenant does: a deletion under way
+				// finishes first, and a deleted tenant is skipped rather than
+				// given its schema back.
+				var one int
+				err := tx.QueryRow(ctx, `SELECT 1 FROM remora.tenants WHERE id = $1 FOR KEY SHARE`, tenant).Scan(&one)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return nil
+				}
+				if err != nil {
+					return fmt.Errorf("lock tenant: %w", err)
+				}
+			}
 			from, to, err := set.Apply(ctx, tx, schema)
 			out = append(out, SchemaVersion{Tenant: tenant, Schema: schema, From: from, Version: to})
 			return err

@@ -50,10 +50,6 @@ func (s *Store) Login(ctx context.Context, email, password string) (Tokens, erro
 	}
 	var tok Tokens
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `UPDATE remora.users SET last_login_at = $2 WHERE id = $1 RETURNING last_login_at`,
-			u.ID, s.now()).Scan(&u.LastLoginAt); err != nil {
-			return fmt.Errorf("record login: %w", err)
-		}
 		var err error
 		tok, err = s.startSession(ctx, tx, u)
 		return err
@@ -64,8 +60,13 @@ func (s *Store) Login(ctx context.Context, email, password string) (Tokens, erro
 	return tok, nil
 }
 
-// startSession creates a session for u and its first tokens within tx.
+// startSession creates a session for u and its first tokens within tx, and
+// records the login.
 func (s *Store) startSession(ctx context.Context, tx pgx.Tx, u User) (Tokens, error) {
+	if err := tx.QueryRow(ctx, `UPDATE remora.users SET last_login_at = $2 WHERE id = $1 RETURNING last_login_at`,
+		u.ID, s.now()).Scan(&u.LastLoginAt); err != nil {
+		return Tokens{}, fmt.Errorf("record login: %w", err)
+	}
 	var sid ids.SessionID
 	if err := tx.QueryRow(ctx, `INSERT INTO remora.sessions (tenant_id, user_id) VALUES ($1, $2) RETURNING id`,
 		u.Tenant, u.ID).Scan(&sid); err != nil {

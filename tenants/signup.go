@@ -64,8 +64,11 @@ func (s *Store) Signup(ctx context.Context, req SignupRequest) (SignupResult, er
 		if res.User, err = insertUser(ctx, tx, t.ID, req.Email, hash, Owner); err != nil {
 			return err
 		}
-		res.Tokens, err = s.startSession(ctx, tx, res.User)
-		return err
+		if res.Tokens, err = s.startSession(ctx, tx, res.User); err != nil {
+			return err
+		}
+		res.User = res.Tokens.User // with the login recorded
+		return nil
 	})
 	if err != nil {
 		return SignupResult{}, fmt.Errorf("signup: %w", err)

@@ -58,7 +58,9 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 func errNotFound(what string) error { return usererr.New(usererr.NotFound, what+" not found") }
 
 // InTenant runs fn in a transaction whose search_path is the tenant's schema
-// only, so fn's unqualified queries can reach no other tenant's tables. It
+// only, so fn's unqualified queries can reach no other tenant's tables
+// (pg_temp is named last, so a temporary table left on a pooled connection
+// can never shadow a tenant table). It
 // takes a KEY SHARE lock on the tenant row: a concurrent tenant deletion
 // waits for fn, and fn never writes into a schema being dropped. A tenant
 // that does not exist is a NotFound error.
@@ -76,7 +78,7 @@ func (s *Store) InTenant(ctx context.Context, id ids.TenantID, fn func(pgx.Tx) e
 		if err != nil {
 			return fmt.Errorf("lock tenant: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()); err != nil {
+		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, pg_temp`); err != nil {
 			return fmt.Errorf("enter tenant schema: %w", err)
 		}
 		return fn(tx)

@@ -48,7 +48,7 @@ func (s *Store) ListUsers(ctx context.Context, tenant ids.TenantID, pr page.Requ
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM remora.users
 		WHERE tenant_id = $1 AND (created_at, id) > ($2, $3::uuid)
-		ORDER BY created_at, id LIMIT $4`, tenant, after.Time, pageID(after.ID), pr.Limit+1)
+		ORDER BY created_at, id LIMIT $4`, tenant, after.Time, pageID(after.ID), pr.Size()+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
@@ -59,7 +59,7 @@ func (s *Store) ListUsers(ctx context.Context, tenant ids.TenantID, pr page.Requ
 	if err != nil {
 		return nil, "", fmt.Errorf("list users: %w", err)
 	}
-	users, next := page.Of(users, pr.Limit, User.pageKey)
+	users, next := page.Of(users, pr.Size(), User.pageKey)
 	return users, next, nil
 }
 

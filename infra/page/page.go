@@ -30,6 +30,18 @@ type Request struct {
 	After *Key
 }
 
+// Size is Limit clamped to 1..MaxLimit, DefaultLimit when unset: what a
+// store actually returns, whoever built the request.
+func (r Request) Size() int {
+	switch {
+	case r.Limit < 1:
+		return DefaultLimit
+	case r.Limit > MaxLimit:
+		return MaxLimit
+	}
+	return r.Limit
+}
+
 // Encode returns the cursor naming k.
 func (k Key) Encode() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(k.Time.UTC().Format(time.RFC3339Nano) + "|" + k.ID))

@@ -29,3 +29,11 @@ func TestOf(t *testing.T) {
 		t.Fatalf("Of at limit: %v %q", items, next)
 	}
 }
+
+func TestSize(t *testing.T) {
+	for _, tt := range []struct{ limit, want int }{{0, DefaultLimit}, {-3, DefaultLimit}, {1, 1}, {200, 200}, {201, MaxLimit}} {
+		if got := (Request{Limit: tt.limit}).Size(); got != tt.want {
+			t.Errorf("Size(%d) = %d, want %d", tt.limit, got, tt.want)
+		}
+	}
+}
