@@ -36,6 +36,12 @@ func refreshAccount(body []byte) string {
 	return v.RefreshToken
 }
 
+// charge is one budget a request draws on.
+type charge struct {
+	lim ratelimit.Limit
+	key string
+}
+
 // rateLimited charges the request to its client address and, if the route
 // names one, to its account, before the handler runs. If Redis cannot be
 // asked, the request is refused (500): limits fail closed.
@@ -48,10 +54,7 @@ func (a *api) rateLimited(account accountKey, next http.Handler) http.Handler {
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		checks := []struct {
-			lim ratelimit.Limit
-			key string
-		}{{perAddr, route + host}}
+		checks := []charge{{perAddr, route + host}}
 		if account != nil {
 			body, err := io.ReadAll(io.LimitReader(r.Body, httpx.MaxBody+1))
 			if err != nil {
@@ -60,10 +63,7 @@ func (a *api) rateLimited(account accountKey, next http.Handler) http.Handler {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			if acct := account(body); acct != "" {
-				checks = append(checks, struct {
-					lim ratelimit.Limit
-					key string
-				}{perAcct, route + acct})
+				checks = append(checks, charge{perAcct, route + acct})
 			}
 		}
 		for _, c := range checks {
