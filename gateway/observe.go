@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -86,6 +87,9 @@ func (a *api) observe(next http.Handler) http.Handler {
 		}
 		a.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(sw.status)).Inc()
 		a.metrics.duration.WithLabelValues(route, r.Method).Observe(elapsed.Seconds())
+		if !a.Log.Enabled(r.Context(), slog.LevelInfo) {
+			return
+		}
 		a.Log.InfoContext(r.Context(), "http request",
 			"request_id", httpx.RequestID(r.Context()), "method", r.Method, "route", route, "path", r.URL.Path,
 			"status", sw.status, "duration_ms", float64(elapsed.Microseconds())/1000, "tenant", string(st.tenant),

@@ -58,7 +58,11 @@ func (s *Store) authenticateKey(ctx context.Context, secret string) (Principal, 
 		return Principal{}, fmt.Errorf("authenticate api key: %w", err)
 	}
 	if lastUsed == nil || now.Sub(*lastUsed) >= keyUseResolution {
-		if _, err := s.pool.Exec(ctx, `UPDATE remora.api_keys SET last_used_at = $2 WHERE id = $1`, p.APIKey, now); err != nil {
+		// The condition repeats the check in SQL so that, of the requests
+		// that saw a stale value at once, only the first writes the row.
+		if _, err := s.pool.Exec(ctx, `UPDATE remora.api_keys SET last_used_at = $2
+			WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $3)`,
+			p.APIKey, now, now.Add(-keyUseResolution)); err != nil {
 			return Principal{}, fmt.Errorf("record api key use: %w", err)
 		}
 	}

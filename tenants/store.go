@@ -60,25 +60,36 @@ func errNotFound(what string) error { return usererr.New(usererr.NotFound, what+
 // InTenant runs fn in a transaction whose search_path is the tenant's schema
 // only, so fn's unqualified queries can reach no other tenant's tables
 // (pg_temp is named last, so a temporary table left on a pooled connection
-// can never shadow a tenant table). It
-// takes a KEY SHARE lock on the tenant row: a concurrent tenant deletion
-// waits for fn, and fn never writes into a schema being dropped. A tenant
-// that does not exist is a NotFound error.
+// can never shadow a tenant table). It takes a KEY SHARE lock on the tenant
+// row: a concurrent tenant deletion waits for fn, and fn never writes into a
+// schema being dropped. A tenant that does not exist is a NotFound error.
 func (s *Store) InTenant(ctx context.Context, id ids.TenantID, fn func(pgx.Tx) error) error {
+	return s.inTenant(ctx, id, pgx.TxOptions{}, "FOR KEY SHARE", fn)
+}
+
+// InTenantRead is InTenant for fn that only reads: a READ ONLY transaction
+// without the row lock. A lock makes Postgres treat the transaction as a
+// write (a transaction id, WAL, a flush at commit), which would otherwise be
+// paid by every read; a read-only fn cannot write into a dropped schema, so
+// it does not need the lock.
+func (s *Store) InTenantRead(ctx context.Context, id ids.TenantID, fn func(pgx.Tx) error) error {
+	return s.inTenant(ctx, id, pgx.TxOptions{AccessMode: pgx.ReadOnly}, "", fn)
+}
+
+func (s *Store) inTenant(ctx context.Context, id ids.TenantID, opts pgx.TxOptions, lock string, fn func(pgx.Tx) error) error {
 	schema, err := id.Schema()
 	if err != nil {
 		return errNotFound("tenant")
 	}
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var one int
-		err := tx.QueryRow(ctx, `SELECT 1 FROM remora.tenants WHERE id = $1 FOR KEY SHARE`, id).Scan(&one)
+	return pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
+		// One round trip checks the tenant exists and enters its schema.
+		var path string
+		err := tx.QueryRow(ctx, `SELECT set_config('search_path', $2, true) FROM remora.tenants WHERE id = $1 `+lock,
+			id, pgx.Identifier{schema}.Sanitize()+", pg_temp").Scan(&path)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNotFound("tenant")
 		}
 		if err != nil {
-			return fmt.Errorf("lock tenant: %w", err)
-		}
-		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, pg_temp`); err != nil {
 			return fmt.Errorf("enter tenant schema: %w", err)
 		}
 		return fn(tx)

@@ -95,6 +95,28 @@ func TestTenantIsolation(t *testing.T) {
 
 // TestInTenant runs on a pool of one connection, so that it can also check
 // that the tenant's search_path does not outlive the transaction.
+// TestInTenantRead: the read path is pinned like InTenant and cannot write.
+func TestInTenantRead(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s, _ := newStore(t)
+	a := signup(t, s, "Initech", "peter@initech.example").Tenant.ID
+	noErr(t, s.InTenantRead(ctx, a, func(tx pgx.Tx) error {
+		if n := count(t, tx, `SELECT count(*) FROM settings`); n != 1 {
+			t.Errorf("settings rows = %d", n)
+		}
+		return nil
+	}))
+	err := s.InTenantRead(ctx, a, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE settings SET outbound_enforcement = true`)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("write in InTenantRead: err = %v, want a read-only refusal", err)
+	}
+	wantErr(t, s.InTenantRead(ctx, "00000000-0000-4000-8000-000000000000", func(pgx.Tx) error { return nil }), usererr.NotFound)
+}
+
 func TestInTenant(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()

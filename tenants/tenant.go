@@ -7,24 +7,19 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
-	"github.com/remora-sec/remora/infra/migrate"
 	"github.com/remora-sec/remora/infra/usererr"
 )
 
 // GetTenant returns the tenant and the version of its schema.
 func (s *Store) GetTenant(ctx context.Context, id ids.TenantID) (Tenant, error) {
 	var t Tenant
-	err := s.InTenant(ctx, id, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT id, name, created_at FROM remora.tenants WHERE id = $1`, id).Scan(&t.ID, &t.Name, &t.CreatedAt)
+	err := s.InTenantRead(ctx, id, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT id, name, created_at, (SELECT coalesce(max(version), 0) FROM schema_migrations)
+			FROM remora.tenants WHERE id = $1`, id).Scan(&t.ID, &t.Name, &t.CreatedAt, &t.SchemaVersion)
 		if err != nil {
 			return fmt.Errorf("get tenant: %w", err)
 		}
-		schema, err := id.Schema()
-		if err != nil {
-			return err
-		}
-		t.SchemaVersion, err = migrate.Version(ctx, tx, schema)
-		return err
+		return nil
 	})
 	return t, err
 }

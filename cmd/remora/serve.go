@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -77,6 +78,9 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+		// net/http's own complaints (TLS handshake errors, bad requests it
+		// answers itself) join the JSON log instead of interleaving text.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "tls_cert", certFile, "tls_cert_created", created,
 		"tls_fingerprint_sha256", fingerprint, "version", version)

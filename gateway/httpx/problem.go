@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -31,6 +32,10 @@ var kindStatus = map[usererr.Kind]int{
 	usererr.Invalid:            http.StatusUnprocessableEntity,
 }
 
+// StatusClientClosedRequest records, in logs and metrics, a request whose
+// client left before it was answered.
+const StatusClientClosedRequest = 499
+
 // WriteProblem sends a problem with status and detail.
 func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail string, fields ...usererr.FieldError) {
 	p := Problem{
@@ -57,6 +62,14 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, status int, detail str
 func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if ue, ok := usererr.As(err); ok {
 		WriteProblem(w, r, kindStatus[ue.Kind], ue.Msg, ue.Fields...)
+		return
+	}
+	if r.Context().Err() != nil && errors.Is(err, r.Context().Err()) {
+		// The client went away: nothing failed on our side, and nobody is
+		// left to read an answer. 499 (nginx's "client closed request")
+		// keeps these out of the 5xx counts.
+		log.DebugContext(r.Context(), "client closed request", "err", err, "request_id", RequestID(r.Context()))
+		w.WriteHeader(StatusClientClosedRequest)
 		return
 	}
 	log.ErrorContext(r.Context(), "request failed", "err", err, "request_id", RequestID(r.Context()),
