@@ -2,14 +2,11 @@ package gateway
 
 import (
 	"net/http"
+	"time"
 
-	"github.com/remora-sec/remora/gateway/httpx"
 	"github.com/remora-sec/remora/tenants"
 	"github.com/remora-sec/remora/web-openapi/apitypes"
 )
-
-// writeJSON is httpx.WriteJSON, named here for the handlers' brevity.
-var writeJSON = httpx.WriteJSON
 
 func apiUser(u tenants.User) apitypes.User {
 	return apitypes.User{ID: string(u.ID), Email: u.Email, Role: apitypes.Role(u.Role), CreatedAt: u.CreatedAt.UTC(), LastLoginAt: utc(u.LastLoginAt)}
@@ -47,6 +44,15 @@ func cursor(next string) *string {
 		return nil
 	}
 	return &next
+}
+
+// utc returns t in UTC, keeping nil: API times are always UTC.
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func noContent(w http.ResponseWriter) error {

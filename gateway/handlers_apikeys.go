@@ -19,7 +19,7 @@ func (a *api) listAPIKeys(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, apitypes.APIKeyList{Items: mapSlice(keys, apiKey), NextCursor: cursor(next)})
+	httpx.WriteJSON(w, http.StatusOK, apitypes.APIKeyList{Items: mapSlice(keys, apiKey), NextCursor: cursor(next)})
 	return nil
 }
 
@@ -33,7 +33,7 @@ func (a *api) createAPIKey(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := apiKey(k)
-	writeJSON(w, http.StatusCreated, apitypes.APIKeyCreated{ID: v.ID, Name: v.Name, Prefix: v.Prefix, Role: v.Role, CreatedBy: v.CreatedBy,
+	httpx.WriteJSON(w, http.StatusCreated, apitypes.APIKeyCreated{ID: v.ID, Name: v.Name, Prefix: v.Prefix, Role: v.Role, CreatedBy: v.CreatedBy,
 		CreatedAt: v.CreatedAt, ExpiresAt: v.ExpiresAt, LastUsedAt: v.LastUsedAt, Secret: secret})
 	return nil
 }
@@ -45,7 +45,7 @@ func (a *api) getAPIKey(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, apiKey(k))
+	httpx.WriteJSON(w, http.StatusOK, apiKey(k))
 	return nil
 }
 

@@ -18,7 +18,7 @@ func (a *api) signup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	t := apiTokens(res.Tokens)
-	writeJSON(w, http.StatusCreated, apitypes.SignupResponse{
+	httpx.WriteJSON(w, http.StatusCreated, apitypes.SignupResponse{
 		Tenant: apiTenant(res.Tenant), User: t.User, AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
 		TokenType: apitypes.SignupResponseTokenTypeBearer, ExpiresIn: t.ExpiresIn,
 	})
@@ -34,7 +34,7 @@ func (a *api) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, apiTokens(tok))
+	httpx.WriteJSON(w, http.StatusOK, apiTokens(tok))
 	return nil
 }
 
@@ -47,7 +47,7 @@ func (a *api) refresh(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, apiTokens(tok))
+	httpx.WriteJSON(w, http.StatusOK, apiTokens(tok))
 	return nil
 }
 

@@ -12,7 +12,7 @@ func (a *api) getTenant(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, apiTenant(t))
+	httpx.WriteJSON(w, http.StatusOK, apiTenant(t))
 	return nil
 }
 

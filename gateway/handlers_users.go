@@ -19,7 +19,7 @@ func (a *api) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, apitypes.UserList{Items: mapSlice(users, apiUser), NextCursor: cursor(next)})
+	httpx.WriteJSON(w, http.StatusOK, apitypes.UserList{Items: mapSlice(users, apiUser), NextCursor: cursor(next)})
 	return nil
 }
 
@@ -32,7 +32,7 @@ func (a *api) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, apiUser(u))
+	httpx.WriteJSON(w, http.StatusCreated, apiUser(u))
 	return nil
 }
 
@@ -43,7 +43,7 @@ func (a *api) getUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, apiUser(u))
+	httpx.WriteJSON(w, http.StatusOK, apiUser(u))
 	return nil
 }
 
@@ -61,7 +61,7 @@ func (a *api) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, apiUser(u))
+	httpx.WriteJSON(w, http.StatusOK, apiUser(u))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/remora-sec/remora/gateway/httpx"
 	webopenapi "github.com/remora-sec/remora/web-openapi"
 	"github.com/remora-sec/remora/web-openapi/apitypes"
 )
@@ -13,7 +14,7 @@ import (
 // healthz says the process is up and serving; it checks nothing else, so an
 // orchestrator does not restart the PCE because the database blinked.
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) error {
-	writeJSON(w, http.StatusOK, apitypes.Health{Status: apitypes.HealthStatusOk})
+	httpx.WriteJSON(w, http.StatusOK, apitypes.Health{Status: apitypes.HealthStatusOk})
 	return nil
 }
 
@@ -35,7 +36,7 @@ func (a *api) readyz(w http.ResponseWriter, r *http.Request) error {
 	if res.Checks.Postgres != "ok" || res.Checks.Redis != "ok" {
 		res.Status, status = apitypes.ReadinessStatusUnavailable, http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, res)
+	httpx.WriteJSON(w, status, res)
 	return nil
 }
 

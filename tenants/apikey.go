@@ -80,25 +80,8 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Principal, nk NewAPIKey)
 
 // ListAPIKeys returns one page of the tenant's live (unrevoked) keys.
 func (s *Store) ListAPIKeys(ctx context.Context, tenant ids.TenantID, pr page.Request) ([]APIKey, string, error) {
-	after := page.Key{}
-	if pr.After != nil {
-		after = *pr.After
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyColumns+` FROM remora.api_keys
-		WHERE tenant_id = $1 AND revoked_at IS NULL AND (created_at, id) > ($2, $3::uuid)
-		ORDER BY created_at, id LIMIT $4`, tenant, after.Time, pageID(after.ID), pr.Size()+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("list api keys: %w", err)
-	}
-	keys, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (APIKey, error) {
-		var k APIKey
-		return k, r.Scan(k.fields()...)
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("list api keys: %w", err)
-	}
-	keys, next := page.Of(keys, pr.Size(), APIKey.pageKey)
-	return keys, next, nil
+	return listPage(ctx, s, "api keys", `SELECT `+apiKeyColumns+` FROM remora.api_keys WHERE tenant_id = $1 AND revoked_at IS NULL`,
+		tenant, pr, (*APIKey).fields, APIKey.pageKey)
 }
 
 // GetAPIKey returns one live key of the tenant.

@@ -3,13 +3,13 @@ package tenants
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/remora-sec/remora/infra/ids"
 	"github.com/remora-sec/remora/infra/migrate"
+	"github.com/remora-sec/remora/infra/usererr"
 )
 
 // ControlSchema holds tenants, users, sessions and API keys.
@@ -63,13 +63,10 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]SchemaVersion, error) {
 				// Hold the tenant row as InTenant does: a deletion under way
 				// finishes first, and a deleted tenant is skipped rather than
 				// given its schema back.
-				var one int
-				err := tx.QueryRow(ctx, `SELECT 1 FROM remora.tenants WHERE id = $1 FOR KEY SHARE`, tenant).Scan(&one)
-				if errors.Is(err, pgx.ErrNoRows) {
+				if err := enterTenant(ctx, tx, tenant, "FOR KEY SHARE"); usererr.Is(err, usererr.NotFound) {
 					return nil
-				}
-				if err != nil {
-					return fmt.Errorf("lock tenant: %w", err)
+				} else if err != nil {
+					return err
 				}
 			}
 			from, to, err := set.Apply(ctx, tx, schema)

@@ -77,35 +77,44 @@ func (s *Store) InTenantRead(ctx context.Context, id ids.TenantID, fn func(pgx.T
 }
 
 func (s *Store) inTenant(ctx context.Context, id ids.TenantID, opts pgx.TxOptions, lock string, fn func(pgx.Tx) error) error {
-	schema, err := id.Schema()
-	if err != nil {
-		return errNotFound("tenant")
-	}
 	return pgx.BeginTxFunc(ctx, s.pool, opts, func(tx pgx.Tx) error {
-		// One round trip checks the tenant exists and enters its schema.
-		var path string
-		err := tx.QueryRow(ctx, `SELECT set_config('search_path', $2, true) FROM remora.tenants WHERE id = $1 `+lock,
-			id, pgx.Identifier{schema}.Sanitize()+", pg_temp").Scan(&path)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errNotFound("tenant")
-		}
-		if err != nil {
-			return fmt.Errorf("enter tenant schema: %w", err)
+		if err := enterTenant(ctx, tx, id, lock); err != nil {
+			return err
 		}
 		return fn(tx)
 	})
 }
 
-// lockTenant takes the tenant row FOR UPDATE within tx. Changes that must
-// see a stable set of users (the last owner stays an owner) serialize on it.
-func lockTenant(ctx context.Context, tx pgx.Tx, id ids.TenantID) error {
-	var one int
-	err := tx.QueryRow(ctx, `SELECT 1 FROM remora.tenants WHERE id = $1 FOR UPDATE`, id).Scan(&one)
+// enterTenant checks within tx that the tenant exists, taking lock ("" or a
+// row-locking clause) on its row, and sets tx's search_path to its schema
+// then pg_temp — one round trip. A missing tenant is NotFound.
+func enterTenant(ctx context.Context, tx pgx.Tx, id ids.TenantID, lock string) error {
+	schema, err := id.Schema()
+	if err != nil {
+		return errNotFound("tenant")
+	}
+	var path string
+	err = tx.QueryRow(ctx, `SELECT set_config('search_path', $2, true) FROM remora.tenants WHERE id = $1 `+lock,
+		id, pgx.Identifier{schema}.Sanitize()+", pg_temp").Scan(&path)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return errNotFound("tenant")
 	}
 	if err != nil {
-		return fmt.Errorf("lock tenant: %w", err)
+		return fmt.Errorf("enter tenant schema: %w", err)
 	}
 	return nil
+}
+
+// lockTenant takes the tenant row FOR UPDATE within tx and returns the
+// tenant's name. Changes that must see a stable set of users (the last
+// owner stays an owner) and the tenant's deletion serialize on it.
+func lockTenant(ctx context.Context, tx pgx.Tx, id ids.TenantID) (name string, err error) {
+	err = tx.QueryRow(ctx, `SELECT name FROM remora.tenants WHERE id = $1 FOR UPDATE`, id).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", errNotFound("tenant")
+	}
+	if err != nil {
+		return "", fmt.Errorf("lock tenant: %w", err)
+	}
+	return name, nil
 }

@@ -2,7 +2,6 @@ package tenants
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -39,13 +38,9 @@ func (s *Store) DeleteTenant(ctx context.Context, actor Principal, confirm strin
 		return errNotFound("tenant")
 	}
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var name string
-		err := tx.QueryRow(ctx, `SELECT name FROM remora.tenants WHERE id = $1 FOR UPDATE`, actor.Tenant).Scan(&name)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errNotFound("tenant")
-		}
+		name, err := lockTenant(ctx, tx, actor.Tenant)
 		if err != nil {
-			return fmt.Errorf("lock tenant: %w", err)
+			return err
 		}
 		if confirm != name {
 			return usererr.Field(usererr.Invalid, "confirm", "does not match the organization's name")

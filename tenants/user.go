@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/migrate"
 	"github.com/remora-sec/remora/infra/page"
 	"github.com/remora-sec/remora/infra/usererr"
 )
@@ -42,33 +43,8 @@ func prefixed(p, cols string) string {
 
 // ListUsers returns one page of the tenant's users, oldest first.
 func (s *Store) ListUsers(ctx context.Context, tenant ids.TenantID, pr page.Request) ([]User, string, error) {
-	after := page.Key{}
-	if pr.After != nil {
-		after = *pr.After
-	}
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM remora.users
-		WHERE tenant_id = $1 AND (created_at, id) > ($2, $3::uuid)
-		ORDER BY created_at, id LIMIT $4`, tenant, after.Time, pageID(after.ID), pr.Size()+1)
-	if err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
-	}
-	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) {
-		var u User
-		return u, r.Scan(u.fields()...)
-	})
-	if err != nil {
-		return nil, "", fmt.Errorf("list users: %w", err)
-	}
-	users, next := page.Of(users, pr.Size(), User.pageKey)
-	return users, next, nil
-}
-
-// pageID is the id part of a page key, or the smallest uuid at the start.
-func pageID(id string) string {
-	if id == "" || !ids.Valid(id) {
-		return "00000000-0000-0000-0000-000000000000"
-	}
-	return id
+	return listPage(ctx, s, "users", `SELECT `+userColumns+` FROM remora.users WHERE tenant_id = $1`,
+		tenant, pr, (*User).fields, User.pageKey)
 }
 
 // GetUser returns one of the tenant's users.
@@ -76,9 +52,7 @@ func (s *Store) GetUser(ctx context.Context, tenant ids.TenantID, id ids.UserID)
 	return getUser(ctx, s.pool, tenant, id, "")
 }
 
-func getUser(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}, tenant ids.TenantID, id ids.UserID, lock string) (User, error) {
+func getUser(ctx context.Context, q migrate.Querier, tenant ids.TenantID, id ids.UserID, lock string) (User, error) {
 	if !ids.Valid(string(id)) {
 		return User{}, errNotFound("user")
 	}
@@ -216,7 +190,7 @@ func (s *Store) DeleteUser(ctx context.Context, actor Principal, id ids.UserID) 
 // lockTarget serializes user changes per tenant and loads the target, which
 // only an owner may change if it is an owner.
 func (s *Store) lockTarget(ctx context.Context, tx pgx.Tx, actor Principal, id ids.UserID) (User, error) {
-	if err := lockTenant(ctx, tx, actor.Tenant); err != nil {
+	if _, err := lockTenant(ctx, tx, actor.Tenant); err != nil {
 		return User{}, err
 	}
 	target, err := getUser(ctx, tx, actor.Tenant, id, "FOR UPDATE")
