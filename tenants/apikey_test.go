@@ -1,7 +1,6 @@
 package tenants
 
 import (
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -171,23 +170,9 @@ func TestListAPIKeysPagination(t *testing.T) {
 		k, _ := addKey(t, s, owner, name, Viewer)
 		want = append(want, k.ID)
 	}
-	sizes, keys := allPages(t, 2, func(pr page.Request) ([]APIKey, string, error) {
-		return s.ListAPIKeys(t.Context(), owner.Tenant, pr)
-	})
-	if !slices.Equal(sizes, []int{2, 2, 1}) {
-		t.Errorf("page sizes = %v, want [2 2 1]", sizes)
-	}
-	var got []ids.APIKeyID
-	for _, k := range keys {
-		got = append(got, k.ID)
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("keys = %v, want %v (creation order)", got, want)
-	}
+	list := func(pr page.Request) ([]APIKey, string, error) { return s.ListAPIKeys(t.Context(), owner.Tenant, pr) }
+	keyID := func(k APIKey) ids.APIKeyID { return k.ID }
+	wantPages(t, 2, list, keyID, []int{2, 2, 1}, want)
 	// A page as large as the rest announces no next page.
-	if sizes, _ := allPages(t, 5, func(pr page.Request) ([]APIKey, string, error) {
-		return s.ListAPIKeys(t.Context(), owner.Tenant, pr)
-	}); !slices.Equal(sizes, []int{5}) {
-		t.Errorf("page sizes with limit 5 = %v, want [5]", sizes)
-	}
+	wantPages(t, 5, list, keyID, []int{5}, want)
 }

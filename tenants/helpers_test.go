@@ -185,3 +185,20 @@ func allPages[T any](t *testing.T, limit int, list func(page.Request) ([]T, stri
 	t.Fatal("pagination does not end")
 	return nil, nil
 }
+
+// wantPages lists with page size limit and checks the page sizes and that
+// the items, by id, are want in order (creation order).
+func wantPages[T any, I comparable](t *testing.T, limit int, list func(page.Request) ([]T, string, error), id func(T) I, wantSizes []int, want []I) {
+	t.Helper()
+	sizes, items := allPages(t, limit, list)
+	if !slices.Equal(sizes, wantSizes) {
+		t.Errorf("limit %d: page sizes = %v, want %v", limit, sizes, wantSizes)
+	}
+	var got []I
+	for _, it := range items {
+		got = append(got, id(it))
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("limit %d: items = %v, want %v (creation order)", limit, got, want)
+	}
+}

@@ -1,7 +1,6 @@
 package tenants
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/remora-sec/remora/infra/ids"
@@ -135,17 +134,6 @@ func TestListUsersPagination(t *testing.T) {
 	for _, email := range []string{"b@acme.example", "c@acme.example", "d@acme.example", "e@acme.example"} {
 		want = append(want, addUser(t, s, as(alice), email, Viewer).ID)
 	}
-	sizes, users := allPages(t, 2, func(pr page.Request) ([]User, string, error) {
-		return s.ListUsers(t.Context(), alice.Tenant, pr)
-	})
-	if !slices.Equal(sizes, []int{2, 2, 1}) {
-		t.Errorf("page sizes = %v, want [2 2 1]", sizes)
-	}
-	var got []ids.UserID
-	for _, u := range users {
-		got = append(got, u.ID)
-	}
-	if !slices.Equal(got, want) {
-		t.Errorf("users = %v, want %v (creation order)", got, want)
-	}
+	wantPages(t, 2, func(pr page.Request) ([]User, string, error) { return s.ListUsers(t.Context(), alice.Tenant, pr) },
+		func(u User) ids.UserID { return u.ID }, []int{2, 2, 1}, want)
 }
