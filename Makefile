@@ -27,7 +27,7 @@ PGPASS_ENV = if [ -f "$$REMORA_DATA_DIR/pgpass" ]; then export PGPASSFILE="$$REM
 # Ensure the services the tests will use (not necessarily the app's).
 TEST_SERVICES = REMORA_DATABASE_URL="$$REMORA_TEST_DATABASE_URL" REMORA_REDIS_URL="$$REMORA_TEST_REDIS_URL" infra/dev/services.sh ensure
 
-.PHONY: build run test vet staticcheck fmt-check lint-spec generate bench services tools clean
+.PHONY: build run test vet staticcheck fmt-check lint-spec generate bench fuzz services tools clean
 
 build:
 	$(GO) build -o bin/remora ./cmd/remora
@@ -46,6 +46,14 @@ test:
 	$(TEST_SERVICES)
 	@$(MAKE) --no-print-directory vet staticcheck fmt-check lint-spec
 	$(PGPASS_ENV); $(GO) test -race -count=1 -timeout 14m ./...
+
+# The fuzz targets, FUZZTIME each (their seed corpora run in `make test`):
+# policy validation and the evaluator, then imports against a real Postgres.
+FUZZTIME ?= 60s
+fuzz:
+	$(TEST_SERVICES)
+	$(GO) test -run '^$$' -fuzz '^FuzzValidate$$' -fuzztime $(FUZZTIME) ./compute/policy/
+	$(PGPASS_ENV); $(GO) test -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME) ./compute/policystore/
 
 vet:
 	$(GO) vet ./...

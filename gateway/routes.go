@@ -19,7 +19,7 @@ type route struct {
 // web-openapi/openapi.yaml, and a test holds the two equal.
 func (a *api) routes() []route {
 	const public tenants.Role = ""
-	return []route{
+	rs := []route{
 		{method: http.MethodGet, pattern: "/healthz", role: public, h: a.healthz},
 		{method: http.MethodGet, pattern: "/readyz", role: public, h: a.readyz},
 		{method: http.MethodGet, pattern: "/metrics", role: public, h: a.serveMetrics},
@@ -43,5 +43,39 @@ func (a *api) routes() []route {
 		{method: http.MethodPost, pattern: "/api/v1/api-keys", role: tenants.Admin, h: a.createAPIKey},
 		{method: http.MethodGet, pattern: "/api/v1/api-keys/{keyId}", role: tenants.Admin, h: a.getAPIKey},
 		{method: http.MethodDelete, pattern: "/api/v1/api-keys/{keyId}", role: tenants.Admin, h: a.deleteAPIKey},
+
+		{method: http.MethodGet, pattern: "/api/v1/label-dimensions", role: tenants.Viewer, h: a.listDimensions},
+		{method: http.MethodPost, pattern: "/api/v1/label-dimensions", role: tenants.Editor, h: a.createDimension},
+		{method: http.MethodDelete, pattern: "/api/v1/label-dimensions/{key}", role: tenants.Editor, h: a.deleteDimension},
+
+		{method: http.MethodGet, pattern: "/api/v1/labels", role: tenants.Viewer, h: a.listLabels},
+		{method: http.MethodPost, pattern: "/api/v1/labels", role: tenants.Editor, h: a.createLabel},
+		{method: http.MethodGet, pattern: "/api/v1/labels/{labelId}", role: tenants.Viewer, h: a.getLabel},
+		{method: http.MethodPut, pattern: "/api/v1/labels/{labelId}", role: tenants.Editor, h: a.updateLabel},
+		{method: http.MethodDelete, pattern: "/api/v1/labels/{labelId}", role: tenants.Editor, h: a.deleteLabel},
+
+		{method: http.MethodGet, pattern: "/api/v1/workloads", role: tenants.Viewer, h: a.listWorkloads},
+		{method: http.MethodPost, pattern: "/api/v1/workloads", role: tenants.Editor, h: a.createWorkload},
+		{method: http.MethodGet, pattern: "/api/v1/workloads/{workloadId}", role: tenants.Viewer, h: a.getWorkload},
+		{method: http.MethodPut, pattern: "/api/v1/workloads/{workloadId}", role: tenants.Editor, h: a.updateWorkload},
+		{method: http.MethodDelete, pattern: "/api/v1/workloads/{workloadId}", role: tenants.Editor, h: a.deleteWorkload},
+		{method: http.MethodPost, pattern: "/api/v1/workloads/bulk-create", role: tenants.Editor, h: a.bulkCreateWorkloads},
+		{method: http.MethodPost, pattern: "/api/v1/workloads/bulk-update", role: tenants.Editor, h: a.bulkUpdateWorkloads},
+		{method: http.MethodPost, pattern: "/api/v1/workloads/bulk-delete", role: tenants.Editor, h: a.bulkDeleteWorkloads},
+
+		{method: http.MethodPost, pattern: "/api/v1/policy/provision", role: tenants.Admin, h: a.provision},
+		{method: http.MethodGet, pattern: "/api/v1/policy/versions", role: tenants.Viewer, h: a.listVersions},
+		{method: http.MethodGet, pattern: "/api/v1/policy/versions/{version}", role: tenants.Viewer, h: a.getVersion},
+		{method: http.MethodGet, pattern: "/api/v1/policy/diff", role: tenants.Viewer, h: a.diff},
+		{method: http.MethodPost, pattern: "/api/v1/policy/revert", role: tenants.Editor, h: a.revert},
+		{method: http.MethodPost, pattern: "/api/v1/policy/rollback", role: tenants.Admin, h: a.rollback},
+		{method: http.MethodPost, pattern: "/api/v1/policy/check", role: tenants.Viewer, h: a.check},
+		{method: http.MethodPost, pattern: "/api/v1/policy/check/batch", role: tenants.Viewer, h: a.checkBatch},
+		{method: http.MethodGet, pattern: "/api/v1/policy/export", role: tenants.Viewer, h: a.export},
+		{method: http.MethodPost, pattern: "/api/v1/policy/import", role: tenants.Editor, h: a.importPolicy},
 	}
+	rs = append(rs, objectRoutes("/api/v1/label-groups", "labelGroupId", a.policy.LabelGroups())...)
+	rs = append(rs, objectRoutes("/api/v1/services", "serviceId", a.policy.Services())...)
+	rs = append(rs, objectRoutes("/api/v1/ip-lists", "ipListId", a.policy.IPLists())...)
+	return append(rs, objectRoutes("/api/v1/rulesets", "rulesetId", a.policy.Rulesets())...)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"github.com/remora-sec/remora/compute/policystore"
 	"github.com/remora-sec/remora/gateway/httpx"
 	"github.com/remora-sec/remora/gateway/ratelimit"
 	"github.com/remora-sec/remora/tenants"
@@ -35,6 +36,7 @@ type api struct {
 	Deps
 	limiter *ratelimit.Limiter
 	metrics *httpMetrics
+	policy  *policystore.Store
 }
 
 // New returns the PCE's HTTP handler.
@@ -42,7 +44,8 @@ func New(d Deps) http.Handler {
 	if d.Limits.KeyPrefix == "" {
 		d.Limits.KeyPrefix = "remora:rl:"
 	}
-	a := &api{Deps: d, limiter: ratelimit.New(d.Redis, d.Limits.KeyPrefix), metrics: newHTTPMetrics(d.Registry)}
+	a := &api{Deps: d, limiter: ratelimit.New(d.Redis, d.Limits.KeyPrefix), metrics: newHTTPMetrics(d.Registry),
+		policy: policystore.New(d.Tenants)}
 	return a.router()
 }
 

@@ -2,13 +2,12 @@ package tenants
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/usererr"
 )
 
@@ -82,7 +81,7 @@ func insertUser(ctx context.Context, tx pgx.Tx, tenant ids.TenantID, email, hash
 	u := User{Tenant: tenant, Email: email, Role: role}
 	err := tx.QueryRow(ctx, `INSERT INTO remora.users (tenant_id, email, password_hash, role)
 		VALUES ($1, $2, $3, $4) RETURNING id, created_at`, tenant, email, hash, role).Scan(&u.ID, &u.CreatedAt)
-	if isUniqueViolation(err, "users_email_key") {
+	if pg.IsUniqueViolation(err, "users_email_key") {
 		return User{}, emailTaken()
 	}
 	if err != nil {
@@ -96,7 +95,3 @@ func emailTaken() error {
 		Fields: []usererr.FieldError{{Field: "email", Message: "is already registered"}}}
 }
 
-func isUniqueViolation(err error, constraint string) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == constraint
-}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/migrate"
 	"github.com/remora-sec/remora/infra/page"
 	"github.com/remora-sec/remora/infra/usererr"
@@ -150,7 +151,7 @@ func (s *Store) UpdateUser(ctx context.Context, actor Principal, id ids.UserID, 
 		}
 		err = tx.QueryRow(ctx, `UPDATE remora.users SET email = $3, role = $4 WHERE id = $1 AND tenant_id = $2
 			RETURNING `+userColumns, id, actor.Tenant, email, role).Scan(u.fields()...)
-		if isUniqueViolation(err, "users_email_key") {
+		if pg.IsUniqueViolation(err, "users_email_key") {
 			return emailTaken()
 		}
 		if err != nil {

@@ -29,10 +29,19 @@ func TestLoad(t *testing.T) {
 		}
 	}
 	want := []string{
-		"createApiKey", "createUser", "deleteApiKey", "deleteTenant", "deleteUser",
-		"getApiKey", "getHealth", "getMetrics", "getOpenAPISpec", "getReady", "getTenant",
-		"getUser", "listApiKeys", "listUsers", "login", "logout", "refreshToken", "signup",
-		"updateUser",
+		"bulkCreateWorkloads", "bulkDeleteWorkloads", "bulkUpdateWorkloads", "checkPolicy",
+		"checkPolicyBatch", "createApiKey", "createIpList", "createLabel", "createLabelDimension",
+		"createLabelGroup", "createRuleset", "createService", "createUser", "createWorkload",
+		"deleteApiKey", "deleteIpList", "deleteLabel", "deleteLabelDimension", "deleteLabelGroup",
+		"deleteRuleset", "deleteService", "deleteTenant", "deleteUser", "deleteWorkload",
+		"exportPolicy", "getApiKey", "getHealth", "getIpList", "getLabel", "getLabelGroup",
+		"getMetrics", "getOpenAPISpec", "getPolicyDiff", "getPolicyVersion", "getReady",
+		"getRuleset", "getService", "getTenant", "getUser", "getWorkload", "importPolicy",
+		"listApiKeys", "listIpLists", "listLabelDimensions", "listLabelGroups", "listLabels",
+		"listPolicyVersions", "listRulesets", "listServices", "listUsers", "listWorkloads",
+		"login", "logout", "provisionPolicy", "refreshToken", "revertPolicy", "rollbackPolicy",
+		"signup", "updateIpList", "updateLabel", "updateLabelGroup", "updateRuleset",
+		"updateService", "updateUser", "updateWorkload",
 	}
 	var got []string
 	for id := range ids {

@@ -15,16 +15,16 @@ import (
 )
 
 // TestQuickStart runs `remora migrate --create-database` and `remora serve
-// --dev` as `make run` does, then the README's quick start block verbatim in
-// bash, and checks what it printed. If the README drifts from the server,
-// this fails.
+// --dev` as `make run` does, then the README's quick start and walk-through
+// blocks verbatim in one bash, and checks what they printed. If the README
+// drifts from the server, this fails.
 func TestQuickStart(t *testing.T) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is required (make test installs it): %v", tool, err)
 		}
 	}
-	block := readmeQuickStart(t)
+	quick, walk := readmeBlock(t, "quickstart"), readmeBlock(t, "walkthrough")
 	url := pgtest.UnusedDatabase(t)
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -41,16 +41,25 @@ func TestQuickStart(t *testing.T) {
 	}()
 	port := waitFor(t, &out, done, regexp.MustCompile(`up at https://localhost:(\d+)`))
 
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", block)
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", quick+"\necho '=== walk-through'\n"+walk)
 	cmd.Env = append(os.Environ(), "PCE=https://localhost:"+port, "CACERT="+filepath.Join(dataDir, "tls", "cert.pem"))
 	got, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("quick start failed: %v\n%s\nserver log:\n%s", err, got, logs.String())
 	}
+	gotQuick, gotWalk, _ := strings.Cut(string(got), "=== walk-through")
 	for _, want := range []string{`"name": "Acme"`, `"email": "alice@acme.example"`, `"role": "owner"`, `"status": "ok"`, `"postgres": "ok"`, `"redis": "ok"`} {
-		if !strings.Contains(string(got), want) {
+		if !strings.Contains(gotQuick, want) {
 			t.Errorf("quick start output lacks %s:\n%s", want, got)
 		}
+	}
+	// The walk-through's answers, in the order the README announces them.
+	wantWalk := regexp.MustCompile(`(?s)"name": "prod".*"warnings": \[\].*` +
+		`\{"decision":"allowed","version":"draft"\}.*\{"decision":"blocked","version":"0"\}.*` +
+		`"version": 1,.*"decision": "allowed",.*"reason": "allow",.*"rule": ".{36}".*` +
+		`\{"decision":"blocked","reason":"default"\}`)
+	if !wantWalk.MatchString(gotWalk) {
+		t.Errorf("walk-through output is not what the README says:\n%s", gotWalk)
 	}
 	if strings.Contains(string(got), `"status": 4`) || strings.Contains(string(got), `"status": 5`) {
 		t.Errorf("quick start hit an error:\n%s", got)
@@ -70,20 +79,21 @@ func TestQuickStart(t *testing.T) {
 	}
 }
 
-// readmeQuickStart returns the shell block after the quickstart marker.
-func readmeQuickStart(t *testing.T) string {
+// readmeBlock returns the shell block after the README's marker
+// `<!-- name`.
+func readmeBlock(t *testing.T, name string) string {
 	b, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(b), "<!-- quickstart")
+	_, rest, ok := strings.Cut(string(b), "<!-- "+name)
 	if !ok {
-		t.Fatal("README.md has no quickstart marker")
+		t.Fatalf("README.md has no %s marker", name)
 	}
 	_, rest, _ = strings.Cut(rest, "```sh\n")
 	block, _, ok := strings.Cut(rest, "```")
 	if !ok || block == "" {
-		t.Fatal("README.md quickstart block not found")
+		t.Fatalf("README.md %s block not found", name)
 	}
 	return block
 }

@@ -6,7 +6,10 @@
 // never a query error.
 package ids
 
-import "fmt"
+import (
+	"crypto/rand"
+	"fmt"
+)
 
 // TenantID names a tenant (an organization signed up to Remora).
 type TenantID string
@@ -58,4 +61,23 @@ func (id TenantID) Schema() (string, error) {
 		}
 	}
 	return string(b), nil
+}
+
+// New returns a random (version 4) UUID in canonical form, for ids the
+// application must know before it inserts a row (a rule's id inside a
+// ruleset document, a batch of workloads).
+func New() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hexdigits = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hexdigits[c>>4], hexdigits[c&0xf])
+	}
+	return string(out)
 }

@@ -1,6 +1,9 @@
 package ids
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestValid(t *testing.T) {
 	tests := []struct {
@@ -30,5 +33,19 @@ func TestSchema(t *testing.T) {
 	}
 	if _, err := TenantID("x; drop").Schema(); err == nil {
 		t.Fatal("Schema of an invalid id: want error")
+	}
+}
+
+func TestNew(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := New()
+		if !Valid(id) || id[14] != '4' || !strings.ContainsRune("89ab", rune(id[19])) {
+			t.Fatalf("New() = %q: not a canonical version 4 UUID", id)
+		}
+		if seen[id] {
+			t.Fatalf("New() repeated %q", id)
+		}
+		seen[id] = true
 	}
 }

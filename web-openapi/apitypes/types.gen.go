@@ -7,6 +7,117 @@ import (
 	"time"
 )
 
+// Defines values for CheckDecision.
+const (
+	CheckDecisionAllowed            CheckDecision = "allowed"
+	CheckDecisionBlocked            CheckDecision = "blocked"
+	CheckDecisionPotentiallyBlocked CheckDecision = "potentially_blocked"
+)
+
+// Valid indicates whether the value is a known member of the CheckDecision enum.
+func (e CheckDecision) Valid() bool {
+	switch e {
+	case CheckDecisionAllowed:
+		return true
+	case CheckDecisionBlocked:
+		return true
+	case CheckDecisionPotentiallyBlocked:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CheckReason.
+const (
+	CheckReasonAllow        CheckReason = "allow"
+	CheckReasonDefault      CheckReason = "default"
+	CheckReasonDeny         CheckReason = "deny"
+	CheckReasonOverrideDeny CheckReason = "override_deny"
+)
+
+// Valid indicates whether the value is a known member of the CheckReason enum.
+func (e CheckReason) Valid() bool {
+	switch e {
+	case CheckReasonAllow:
+		return true
+	case CheckReasonDefault:
+		return true
+	case CheckReasonDeny:
+		return true
+	case CheckReasonOverrideDeny:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CheckVersion.
+const (
+	CheckVersionActive CheckVersion = "active"
+	CheckVersionDraft  CheckVersion = "draft"
+)
+
+// Valid indicates whether the value is a known member of the CheckVersion enum.
+func (e CheckVersion) Valid() bool {
+	switch e {
+	case CheckVersionActive:
+		return true
+	case CheckVersionDraft:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EnforcementMode.
+const (
+	EnforcementModeFull           EnforcementMode = "full"
+	EnforcementModeIdle           EnforcementMode = "idle"
+	EnforcementModeSelective      EnforcementMode = "selective"
+	EnforcementModeVisibilityOnly EnforcementMode = "visibility_only"
+)
+
+// Valid indicates whether the value is a known member of the EnforcementMode enum.
+func (e EnforcementMode) Valid() bool {
+	switch e {
+	case EnforcementModeFull:
+		return true
+	case EnforcementModeIdle:
+		return true
+	case EnforcementModeSelective:
+		return true
+	case EnforcementModeVisibilityOnly:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for FlowProto.
+const (
+	FlowProtoIcmp   FlowProto = "icmp"
+	FlowProtoIcmpv6 FlowProto = "icmpv6"
+	FlowProtoTCP    FlowProto = "tcp"
+	FlowProtoUDP    FlowProto = "udp"
+)
+
+// Valid indicates whether the value is a known member of the FlowProto enum.
+func (e FlowProto) Valid() bool {
+	switch e {
+	case FlowProtoIcmp:
+		return true
+	case FlowProtoIcmpv6:
+		return true
+	case FlowProtoTCP:
+		return true
+	case FlowProtoUDP:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for HealthStatus.
 const (
 	HealthStatusOk HealthStatus = "ok"
@@ -16,6 +127,57 @@ const (
 func (e HealthStatus) Valid() bool {
 	switch e {
 	case HealthStatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for PolicyKind.
+const (
+	PolicyKindIPList     PolicyKind = "ip_list"
+	PolicyKindLabelGroup PolicyKind = "label_group"
+	PolicyKindRuleset    PolicyKind = "ruleset"
+	PolicyKindService    PolicyKind = "service"
+)
+
+// Valid indicates whether the value is a known member of the PolicyKind enum.
+func (e PolicyKind) Valid() bool {
+	switch e {
+	case PolicyKindIPList:
+		return true
+	case PolicyKindLabelGroup:
+		return true
+	case PolicyKindRuleset:
+		return true
+	case PolicyKindService:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Proto.
+const (
+	ProtoAny    Proto = "any"
+	ProtoIcmp   Proto = "icmp"
+	ProtoIcmpv6 Proto = "icmpv6"
+	ProtoTCP    Proto = "tcp"
+	ProtoUDP    Proto = "udp"
+)
+
+// Valid indicates whether the value is a known member of the Proto enum.
+func (e Proto) Valid() bool {
+	switch e {
+	case ProtoAny:
+		return true
+	case ProtoIcmp:
+		return true
+	case ProtoIcmpv6:
+		return true
+	case ProtoTCP:
+		return true
+	case ProtoUDP:
 		return true
 	default:
 		return false
@@ -58,6 +220,27 @@ func (e Role) Valid() bool {
 	case RoleOwner:
 		return true
 	case RoleViewer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RuleAction.
+const (
+	RuleActionAllow        RuleAction = "allow"
+	RuleActionDeny         RuleAction = "deny"
+	RuleActionOverrideDeny RuleAction = "override_deny"
+)
+
+// Valid indicates whether the value is a known member of the RuleAction enum.
+func (e RuleAction) Valid() bool {
+	switch e {
+	case RuleActionAllow:
+		return true
+	case RuleActionDeny:
+		return true
+	case RuleActionOverrideDeny:
 		return true
 	default:
 		return false
@@ -159,6 +342,123 @@ type APIKeyList struct {
 	NextCursor *string `json:"next_cursor,omitempty"`
 }
 
+// Actor One provider or consumer of a rule; exactly one field is set. On one side of a rule the
+// `label` and `label_group` entries together form one label set (AND across keys, OR within
+// a key); that set, `all_workloads`, each `ip_list` and each `workload` are ORed.
+type Actor struct {
+	AllWorkloads *bool   `json:"all_workloads,omitempty"`
+	IPList       *string `json:"ip_list,omitempty"`
+	Label        *string `json:"label,omitempty"`
+	LabelGroup   *string `json:"label_group,omitempty"`
+	Workload     *string `json:"workload,omitempty"`
+}
+
+// BatchCheckRequest defines model for BatchCheckRequest.
+type BatchCheckRequest struct {
+	Flows []CheckFlow `json:"flows"`
+
+	// Version The policy a check decides by.
+	Version *CheckVersion `json:"version,omitempty"`
+}
+
+// BatchCheckResult defines model for BatchCheckResult.
+type BatchCheckResult struct {
+	// Results One result per flow, in request order.
+	Results []CheckResult `json:"results"`
+}
+
+// CheckDecision `potentially_blocked`: passes now, blocked under full enforcement.
+type CheckDecision string
+
+// CheckFlow A CheckRequest without `version`.
+type CheckFlow struct {
+	// Destination A workload id.
+	Destination string `json:"destination"`
+	IcmpCode    *int   `json:"icmp_code,omitempty"`
+	IcmpType    *int   `json:"icmp_type,omitempty"`
+
+	// Port Required for tcp and udp.
+	Port *int `json:"port,omitempty"`
+
+	// Proto A flow's protocol.
+	Proto FlowProto `json:"proto"`
+
+	// Source A workload id or an IP address.
+	//
+	// Example: 10.0.0.5
+	Source string `json:"source"`
+}
+
+// CheckReason The class that decided: a matching `override_deny` rule; else a matching `allow` rule; else
+// a matching `deny` rule; else `default`, the destination mode's default.
+type CheckReason string
+
+// CheckRequest defines model for CheckRequest.
+type CheckRequest struct {
+	// Destination A workload id.
+	Destination string `json:"destination"`
+	IcmpCode    *int   `json:"icmp_code,omitempty"`
+	IcmpType    *int   `json:"icmp_type,omitempty"`
+
+	// Port Required for tcp and udp.
+	Port *int `json:"port,omitempty"`
+
+	// Proto A flow's protocol.
+	Proto FlowProto `json:"proto"`
+
+	// Source A workload id or an IP address.
+	//
+	// Example: 10.0.0.5
+	Source string `json:"source"`
+
+	// Version The policy a check decides by.
+	Version *CheckVersion `json:"version,omitempty"`
+}
+
+// CheckResult defines model for CheckResult.
+type CheckResult struct {
+	// Decision `potentially_blocked`: passes now, blocked under full enforcement.
+	Decision CheckDecision `json:"decision"`
+
+	// EnforcementMode How a workload's traffic is enforced: `idle` (nothing programmed, everything passes),
+	// `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
+	// enforced, default allow) or `full` (default deny inbound).
+	EnforcementMode EnforcementMode `json:"enforcement_mode"`
+
+	// Reason The class that decided: a matching `override_deny` rule; else a matching `allow` rule; else
+	// a matching `deny` rule; else `default`, the destination mode's default.
+	Reason CheckReason `json:"reason"`
+
+	// Rules Every matching rule of the deciding class, in policy order; empty for `default`.
+	Rules []RuleRef `json:"rules"`
+
+	// Version `draft`, or the number of the version used (`0` when nothing was ever provisioned).
+	//
+	// Example: 3
+	Version string `json:"version"`
+}
+
+// CheckVersion The policy a check decides by.
+type CheckVersion string
+
+// Diff The objects `to` adds, changes and removes against `from`.
+type Diff struct {
+	Added   []ObjectRef `json:"added"`
+	Changed []ObjectRef `json:"changed"`
+
+	// From The version compared from: `draft`, `active` or a number.
+	From    string      `json:"from"`
+	Removed []ObjectRef `json:"removed"`
+
+	// To The version compared to: `draft`, `active` or a number.
+	To string `json:"to"`
+}
+
+// EnforcementMode How a workload's traffic is enforced: `idle` (nothing programmed, everything passes),
+// `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
+// enforced, default allow) or `full` (default deny inbound).
+type EnforcementMode string
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Field JSON path of the field, a parameter name, or `body`.
@@ -170,6 +470,9 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
+// FlowProto A flow's protocol.
+type FlowProto string
+
 // Health defines model for Health.
 type Health struct {
 	Status HealthStatus `json:"status"`
@@ -177,6 +480,169 @@ type Health struct {
 
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
+
+// IPList A named set of addresses: the union of `ranges` minus the union of `exclusions`. Each entry
+// is an address (`10.0.0.1`), a prefix with no host bits (`10.0.0.0/8`) or an inclusive range
+// (`10.0.0.1-10.0.0.9`); IPv4 and IPv6 may mix across entries, never within one.
+type IPList struct {
+	// CreatedAt When the object was created.
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Description Absent when empty.
+	Description *string  `json:"description,omitempty"`
+	Exclusions  []string `json:"exclusions"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Ranges      []string `json:"ranges"`
+
+	// UpdatedAt When the object last changed in this version.
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Warnings Present on POST and PUT answers only.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// IPListInput defines model for IPListInput.
+type IPListInput struct {
+	Description *string  `json:"description,omitempty"`
+	Exclusions  []string `json:"exclusions"`
+
+	// ID Omitted on POST; on PUT, omitted or equal to the path id.
+	ID     *string  `json:"id,omitempty"`
+	Name   string   `json:"name"`
+	Ranges []string `json:"ranges"`
+}
+
+// IPListList defines model for IPListList.
+type IPListList struct {
+	Items []IPList `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// ImportResult defines model for ImportResult.
+type ImportResult struct {
+	Changes ObjectChanges `json:"changes"`
+	DryRun  bool          `json:"dry_run"`
+
+	// LabelsCreated Labels the import created (or would create on a dry run).
+	LabelsCreated []PolicyLabel `json:"labels_created"`
+	Warnings      []Warning     `json:"warnings"`
+}
+
+// Interface A network interface of a workload.
+type Interface struct {
+	// Addresses IPv4 and IPv6 addresses.
+	Addresses []string `json:"addresses"`
+
+	// Name Example: eth0
+	Name string `json:"name"`
+}
+
+// Label One key=value pair; the key and value are unique together in a tenant.
+type Label struct {
+	CreatedAt time.Time `json:"created_at"`
+	ID        string    `json:"id"`
+
+	// Key A dimension's key.
+	//
+	// Example: role
+	Key       string    `json:"key"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Value Example: web
+	Value string `json:"value"`
+}
+
+// LabelDimension A label key, such as `role`.
+type LabelDimension struct {
+	// Builtin True for `role`, `app`, `env` and `loc`, which every tenant has and none can delete.
+	Builtin   bool      `json:"builtin"`
+	CreatedAt time.Time `json:"created_at"`
+
+	// Key Example: role
+	Key string `json:"key"`
+}
+
+// LabelDimensionCreateRequest defines model for LabelDimensionCreateRequest.
+type LabelDimensionCreateRequest struct {
+	// Key Example: team
+	Key string `json:"key"`
+}
+
+// LabelDimensionList defines model for LabelDimensionList.
+type LabelDimensionList struct {
+	Items []LabelDimension `json:"items"`
+}
+
+// LabelGroup A named set of labels of one key, and of other groups of that key (nested, never cyclic).
+// In a label set it counts as its key.
+type LabelGroup struct {
+	// CreatedAt When the object was created.
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Description Absent when empty.
+	Description *string `json:"description,omitempty"`
+
+	// Groups Ids of member label groups.
+	Groups []string `json:"groups"`
+	ID     string   `json:"id"`
+
+	// Key The dimension of every member.
+	Key string `json:"key"`
+
+	// Labels Ids of member labels.
+	Labels []string `json:"labels"`
+	Name   string   `json:"name"`
+
+	// UpdatedAt When the object last changed in this version.
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Warnings Present on POST and PUT answers only.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// LabelGroupInput defines model for LabelGroupInput.
+type LabelGroupInput struct {
+	Description *string  `json:"description,omitempty"`
+	Groups      []string `json:"groups"`
+
+	// ID Omitted on POST; on PUT, omitted or equal to the path id.
+	ID     *string  `json:"id,omitempty"`
+	Key    string   `json:"key"`
+	Labels []string `json:"labels"`
+	Name   string   `json:"name"`
+}
+
+// LabelGroupList defines model for LabelGroupList.
+type LabelGroupList struct {
+	Items []LabelGroup `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// LabelInput defines model for LabelInput.
+type LabelInput struct {
+	// Key A dimension's key; a PUT cannot change it.
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// LabelList defines model for LabelList.
+type LabelList struct {
+	Items []Label `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// LabelRef One term of a scope; exactly one of `label` and `label_group` is set.
+type LabelRef struct {
+	Label      *string `json:"label,omitempty"`
+	LabelGroup *string `json:"label_group,omitempty"`
+}
 
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
@@ -189,6 +655,98 @@ type LoginRequest struct {
 // LogoutRequest defines model for LogoutRequest.
 type LogoutRequest struct {
 	RefreshToken string `json:"refresh_token"`
+}
+
+// ObjectChanges defines model for ObjectChanges.
+type ObjectChanges struct {
+	Added   []ObjectRef `json:"added"`
+	Changed []ObjectRef `json:"changed"`
+	Removed []ObjectRef `json:"removed"`
+}
+
+// ObjectRef Names one versioned policy object.
+type ObjectRef struct {
+	ID string `json:"id"`
+
+	// Kind A versioned policy object type.
+	Kind PolicyKind `json:"kind"`
+	Name string     `json:"name"`
+}
+
+// PolicyDocument One whole policy version, standing alone: its objects and every label they refer to.
+// Export answers it; import takes it.
+type PolicyDocument struct {
+	IPLists     []PolicyIPList     `json:"ip_lists"`
+	LabelGroups []PolicyLabelGroup `json:"label_groups"`
+	Labels      []PolicyLabel      `json:"labels"`
+	Rulesets    []PolicyRuleset    `json:"rulesets"`
+	Services    []PolicyService    `json:"services"`
+}
+
+// PolicyIPList An IPList as a policy document holds it.
+type PolicyIPList struct {
+	// Description Absent when empty.
+	Description *string  `json:"description,omitempty"`
+	Exclusions  []string `json:"exclusions"`
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	Ranges      []string `json:"ranges"`
+}
+
+// PolicyKind A versioned policy object type.
+type PolicyKind string
+
+// PolicyLabel A label as a policy document holds it.
+type PolicyLabel struct {
+	ID    string `json:"id"`
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// PolicyLabelGroup A LabelGroup as a policy document holds it.
+type PolicyLabelGroup struct {
+	// Description Absent when empty.
+	Description *string  `json:"description,omitempty"`
+	Groups      []string `json:"groups"`
+	ID          string   `json:"id"`
+	Key         string   `json:"key"`
+	Labels      []string `json:"labels"`
+	Name        string   `json:"name"`
+}
+
+// PolicyRuleset A Ruleset as a policy document holds it.
+type PolicyRuleset struct {
+	// Description Absent when empty.
+	Description *string `json:"description,omitempty"`
+
+	// Enabled Absent means true.
+	Enabled *bool   `json:"enabled,omitempty"`
+	ID      string  `json:"id"`
+	Name    string  `json:"name"`
+	Rules   []Rule  `json:"rules"`
+	Scopes  []Scope `json:"scopes"`
+}
+
+// PolicyService A Service as a policy document holds it.
+type PolicyService struct {
+	// Description Absent when empty.
+	Description *string `json:"description,omitempty"`
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Ports       []Port  `json:"ports"`
+}
+
+// Port One protocol entry of a service. For tcp and udp, `port`..`to_port` is an inclusive range
+// (no `to_port`: just `port`; no `port`: every port). For icmp and icmpv6, `icmp_type` and
+// `icmp_code` narrow the match when set (a code needs a type). `any` takes no other field.
+type Port struct {
+	IcmpCode *int `json:"icmp_code,omitempty"`
+	IcmpType *int `json:"icmp_type,omitempty"`
+	Port     *int `json:"port,omitempty"`
+
+	// Proto A service protocol; `any` is every protocol and port.
+	Proto  *Proto `json:"proto,omitempty"`
+	ToPort *int   `json:"to_port,omitempty"`
 }
 
 // Problem An RFC 9457 problem document.
@@ -221,6 +779,25 @@ type Problem struct {
 	Type string `json:"type"`
 }
 
+// Proto A service protocol; `any` is every protocol and port.
+type Proto string
+
+// ProvisionObject defines model for ProvisionObject.
+type ProvisionObject struct {
+	ID string `json:"id"`
+
+	// Kind A versioned policy object type.
+	Kind PolicyKind `json:"kind"`
+}
+
+// ProvisionRequest defines model for ProvisionRequest.
+type ProvisionRequest struct {
+	Note string `json:"note"`
+
+	// Objects Provision only these objects' pending changes; absent, every pending change.
+	Objects *[]ProvisionObject `json:"objects,omitempty"`
+}
+
 // Readiness defines model for Readiness.
 type Readiness struct {
 	// Checks Per dependency, "ok" or the error text.
@@ -245,8 +822,168 @@ type RefreshRequest struct {
 	RefreshToken string `json:"refresh_token"`
 }
 
+// RevertRequest Empty; the body may be omitted.
+type RevertRequest = struct{}
+
+// RevertResult defines model for RevertResult.
+type RevertResult struct {
+	// Reverted The objects whose draft changes were dropped.
+	Reverted []ObjectRef `json:"reverted"`
+}
+
 // Role Ranked owner > admin > editor > viewer.
 type Role string
+
+// RollbackRequest defines model for RollbackRequest.
+type RollbackRequest struct {
+	// Note Note of the new version.
+	Note *string `json:"note,omitempty"`
+
+	// Version The version to provision again.
+	Version int `json:"version"`
+}
+
+// Rule Which consumers (sources) may or may not reach which providers (destinations) on which
+// services. Providers are always held to the ruleset's scope; consumers too, unless
+// `unscoped_consumers`.
+type Rule struct {
+	// Action What a matching rule does; `override_deny` beats every allow.
+	Action    RuleAction `json:"action"`
+	Consumers []Actor    `json:"consumers"`
+
+	// Description Absent when empty.
+	Description *string `json:"description,omitempty"`
+
+	// Enabled Absent means true.
+	Enabled   *bool        `json:"enabled,omitempty"`
+	ID        string       `json:"id"`
+	Providers []Actor      `json:"providers"`
+	Services  []ServiceRef `json:"services"`
+
+	// UnscopedConsumers Absent means false.
+	UnscopedConsumers *bool `json:"unscoped_consumers,omitempty"`
+}
+
+// RuleAction What a matching rule does; `override_deny` beats every allow.
+type RuleAction string
+
+// RuleInput A Rule whose `id` may be omitted; the server then assigns one.
+type RuleInput struct {
+	// Action What a matching rule does; `override_deny` beats every allow.
+	Action      RuleAction `json:"action"`
+	Consumers   []Actor    `json:"consumers"`
+	Description *string    `json:"description,omitempty"`
+
+	// Enabled Absent means true.
+	Enabled   *bool        `json:"enabled,omitempty"`
+	ID        *string      `json:"id,omitempty"`
+	Providers []Actor      `json:"providers"`
+	Services  []ServiceRef `json:"services"`
+
+	// UnscopedConsumers Absent means false.
+	UnscopedConsumers *bool `json:"unscoped_consumers,omitempty"`
+}
+
+// RuleRef Names one rule of one ruleset.
+type RuleRef struct {
+	Rule    string `json:"rule"`
+	Ruleset string `json:"ruleset"`
+}
+
+// Ruleset Rules under scopes; applies to a workload matching any scope, or to every workload when it has none.
+type Ruleset struct {
+	// CreatedAt When the object was created.
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Description Absent when empty.
+	Description *string `json:"description,omitempty"`
+
+	// Enabled Absent means true.
+	Enabled *bool   `json:"enabled,omitempty"`
+	ID      string  `json:"id"`
+	Name    string  `json:"name"`
+	Rules   []Rule  `json:"rules"`
+	Scopes  []Scope `json:"scopes"`
+
+	// UpdatedAt When the object last changed in this version.
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Warnings Present on POST and PUT answers only.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// RulesetInput defines model for RulesetInput.
+type RulesetInput struct {
+	Description *string `json:"description,omitempty"`
+
+	// Enabled Absent means true.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// ID Omitted on POST; on PUT, omitted or equal to the path id.
+	ID     *string     `json:"id,omitempty"`
+	Name   string      `json:"name"`
+	Rules  []RuleInput `json:"rules"`
+	Scopes []Scope     `json:"scopes"`
+}
+
+// RulesetList defines model for RulesetList.
+type RulesetList struct {
+	Items []Ruleset `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// Scope A label set; terms of different keys are ANDed, of one key ORed.
+type Scope = []LabelRef
+
+// Service A named list of ports.
+type Service struct {
+	// CreatedAt When the object was created.
+	CreatedAt *time.Time `json:"created_at,omitempty"`
+
+	// Description Absent when empty.
+	Description *string `json:"description,omitempty"`
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Ports       []Port  `json:"ports"`
+
+	// UpdatedAt When the object last changed in this version.
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Warnings Present on POST and PUT answers only.
+	Warnings *[]Warning `json:"warnings,omitempty"`
+}
+
+// ServiceInput defines model for ServiceInput.
+type ServiceInput struct {
+	Description *string `json:"description,omitempty"`
+
+	// ID Omitted on POST; on PUT, omitted or equal to the path id.
+	ID    *string `json:"id,omitempty"`
+	Name  string  `json:"name"`
+	Ports []Port  `json:"ports"`
+}
+
+// ServiceList defines model for ServiceList.
+type ServiceList struct {
+	Items []Service `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// ServiceRef One service of a rule; a named `service`, or else an inline port (the Port fields).
+type ServiceRef struct {
+	IcmpCode *int `json:"icmp_code,omitempty"`
+	IcmpType *int `json:"icmp_type,omitempty"`
+	Port     *int `json:"port,omitempty"`
+
+	// Proto A service protocol; `any` is every protocol and port.
+	Proto   *Proto  `json:"proto,omitempty"`
+	Service *string `json:"service,omitempty"`
+	ToPort  *int    `json:"to_port,omitempty"`
+}
 
 // SignupRequest defines model for SignupRequest.
 type SignupRequest struct {
@@ -348,23 +1085,201 @@ type UserUpdateRequest struct {
 	Role *Role `json:"role,omitempty"`
 }
 
+// Version A provisioned policy version; immutable.
+type Version struct {
+	// APIKey Id of the API key that provisioned it; absent when a user did.
+	APIKey *string `json:"api_key,omitempty"`
+
+	// Changes How many objects the version added, changed and removed against the one before it.
+	Changes       VersionChanges `json:"changes"`
+	Note          string         `json:"note"`
+	ProvisionedAt time.Time      `json:"provisioned_at"`
+
+	// ProvisionedBy Id of the user who provisioned it; absent when an API key did.
+	ProvisionedBy *string `json:"provisioned_by,omitempty"`
+
+	// RollbackOf On a rollback, the version it copies; absent otherwise.
+	RollbackOf *int `json:"rollback_of,omitempty"`
+	Version    int  `json:"version"`
+}
+
+// VersionChanges How many objects the version added, changed and removed against the one before it.
+type VersionChanges struct {
+	Added   int `json:"added"`
+	Changed int `json:"changed"`
+	Removed int `json:"removed"`
+}
+
+// VersionList defines model for VersionList.
+type VersionList struct {
+	// Items Newest first.
+	Items []Version `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// Warning A finding that does not stop a write, such as a rule that repeats its scope or can never match.
+type Warning struct {
+	// Field JSON path of the culprit.
+	//
+	// Example: rules[0].consumers[1]
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Workload A host, VM or container; rules select it by its labels. Not versioned.
+type Workload struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// EnforcementMode How a workload's traffic is enforced: `idle` (nothing programmed, everything passes),
+	// `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
+	// enforced, default allow) or `full` (default deny inbound).
+	EnforcementMode EnforcementMode `json:"enforcement_mode"`
+
+	// Hostname Absent when not set.
+	Hostname   *string     `json:"hostname,omitempty"`
+	ID         string      `json:"id"`
+	Interfaces []Interface `json:"interfaces"`
+
+	// Labels Ids of the workload's labels.
+	Labels []string `json:"labels"`
+
+	// Managed True when a paired VEN created it, not the API.
+	Managed   bool      `json:"managed"`
+	Name      string    `json:"name"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// WorkloadBulkCreateRequest defines model for WorkloadBulkCreateRequest.
+type WorkloadBulkCreateRequest struct {
+	Items []WorkloadInput `json:"items"`
+}
+
+// WorkloadBulkDeleteRequest defines model for WorkloadBulkDeleteRequest.
+type WorkloadBulkDeleteRequest struct {
+	Ids []string `json:"ids"`
+}
+
+// WorkloadBulkDeleteResult defines model for WorkloadBulkDeleteResult.
+type WorkloadBulkDeleteResult struct {
+	// Deleted How many workloads were deleted.
+	Deleted int `json:"deleted"`
+}
+
+// WorkloadBulkResult defines model for WorkloadBulkResult.
+type WorkloadBulkResult struct {
+	// Items One workload per request item, in request order.
+	Items []Workload `json:"items"`
+}
+
+// WorkloadBulkUpdateItem A WorkloadInput plus the id of the workload it replaces, written out flat.
+type WorkloadBulkUpdateItem struct {
+	// EnforcementMode How a workload's traffic is enforced: `idle` (nothing programmed, everything passes),
+	// `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
+	// enforced, default allow) or `full` (default deny inbound).
+	EnforcementMode *EnforcementMode `json:"enforcement_mode,omitempty"`
+	Hostname        *string          `json:"hostname,omitempty"`
+	ID              string           `json:"id"`
+	Interfaces      *[]Interface     `json:"interfaces,omitempty"`
+
+	// Labels Ids of the workload's labels.
+	Labels *[]string `json:"labels,omitempty"`
+	Name   string    `json:"name"`
+}
+
+// WorkloadBulkUpdateRequest defines model for WorkloadBulkUpdateRequest.
+type WorkloadBulkUpdateRequest struct {
+	Items []WorkloadBulkUpdateItem `json:"items"`
+}
+
+// WorkloadInput A workload to create, or to replace one with; `enforcement_mode` defaults to `visibility_only`.
+type WorkloadInput struct {
+	// EnforcementMode How a workload's traffic is enforced: `idle` (nothing programmed, everything passes),
+	// `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
+	// enforced, default allow) or `full` (default deny inbound).
+	EnforcementMode *EnforcementMode `json:"enforcement_mode,omitempty"`
+	Hostname        *string          `json:"hostname,omitempty"`
+	Interfaces      *[]Interface     `json:"interfaces,omitempty"`
+
+	// Labels Ids of the workload's labels.
+	Labels *[]string `json:"labels,omitempty"`
+	Name   string    `json:"name"`
+}
+
+// WorkloadList defines model for WorkloadList.
+type WorkloadList struct {
+	Items []Workload `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // Cursor defines model for Cursor.
 type Cursor = string
+
+// DiffFrom defines model for DiffFrom.
+type DiffFrom = string
+
+// DiffTo defines model for DiffTo.
+type DiffTo = string
+
+// DimensionKey defines model for DimensionKey.
+type DimensionKey = string
+
+// DryRun defines model for DryRun.
+type DryRun = bool
+
+// IPListID defines model for IPListId.
+type IPListID = string
+
+// IfMatch defines model for IfMatch.
+type IfMatch = string
 
 // KeyID defines model for KeyId.
 type KeyID = string
 
+// LabelFilter defines model for LabelFilter.
+type LabelFilter = string
+
+// LabelGroupID defines model for LabelGroupId.
+type LabelGroupID = string
+
+// LabelID defines model for LabelId.
+type LabelID = string
+
+// LabelKeyFilter defines model for LabelKeyFilter.
+type LabelKeyFilter = string
+
 // Limit defines model for Limit.
 type Limit = int
 
+// PolicyVersion defines model for PolicyVersion.
+type PolicyVersion = string
+
+// RulesetID defines model for RulesetId.
+type RulesetID = string
+
+// ServiceID defines model for ServiceId.
+type ServiceID = string
+
 // UserID defines model for UserId.
 type UserID = string
+
+// VersionNumber defines model for VersionNumber.
+type VersionNumber = int
+
+// WorkloadID defines model for WorkloadId.
+type WorkloadID = string
 
 // BadRequest An RFC 9457 problem document.
 type BadRequest = Problem
 
 // Conflict An RFC 9457 problem document.
 type Conflict = Problem
+
+// DocumentTooLarge An RFC 9457 problem document.
+type DocumentTooLarge = Problem
 
 // Forbidden An RFC 9457 problem document.
 type Forbidden = Problem
@@ -377,6 +1292,9 @@ type NotFound = Problem
 
 // PayloadTooLarge An RFC 9457 problem document.
 type PayloadTooLarge = Problem
+
+// PreconditionFailed An RFC 9457 problem document.
+type PreconditionFailed = Problem
 
 // TooManyRequests An RFC 9457 problem document.
 type TooManyRequests = Problem
@@ -399,6 +1317,190 @@ type ListAPIKeysParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListIPListsParams defines parameters for ListIPLists.
+type ListIPListsParams struct {
+	// Version `draft`, `active` or the number of a provisioned version; anything else answers 422.
+	Version *PolicyVersion `form:"version,omitempty" json:"version,omitempty"`
+
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteIPListParams defines parameters for DeleteIPList.
+type DeleteIPListParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetIPListParams defines parameters for GetIPList.
+type GetIPListParams struct {
+	// Version `draft`, `active` or the number of a provisioned version; anything else answers 422.
+	Version *PolicyVersion `form:"version,omitempty" json:"version,omitempty"`
+}
+
+// UpdateIPListParams defines parameters for UpdateIPList.
+type UpdateIPListParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListLabelGroupsParams defines parameters for ListLabelGroups.
+type ListLabelGroupsParams struct {
+	// Version `draft`, `active` or the number of a provisioned version; anything else answers 422.
+	Version *PolicyVersion `form:"version,omitempty" json:"version,omitempty"`
+
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteLabelGroupParams defines parameters for DeleteLabelGroup.
+type DeleteLabelGroupParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetLabelGroupParams defines parameters for GetLabelGroup.
+type GetLabelGroupParams struct {
+	// Version `draft`, `active` or the number of a provisioned version; anything else answers 422.
+	Version *PolicyVersion `form:"version,omitempty" json:"version,omitempty"`
+}
+
+// UpdateLabelGroupParams defines parameters for UpdateLabelGroup.
+type UpdateLabelGroupParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListLabelsParams defines parameters for ListLabels.
+type ListLabelsParams struct {
+	// Key Only labels of this dimension.
+	Key *LabelKeyFilter `form:"key,omitempty" json:"key,omitempty"`
+
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteLabelParams defines parameters for DeleteLabel.
+type DeleteLabelParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateLabelParams defines parameters for UpdateLabel.
+type UpdateLabelParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetPolicyDiffParams defines parameters for GetPolicyDiff.
+type GetPolicyDiffParams struct {
+	// From The version compared from: `draft`, `active` or a provisioned version number.
+	From *DiffFrom `form:"from,omitempty" json:"from,omitempty"`
+
+	// To The version compared to: `draft`, `active` or a provisioned version number.
+	To *DiffTo `form:"to,omitempty" json:"to,omitempty"`
+}
+
+// ExportPolicyParams defines parameters for ExportPolicy.
+type ExportPolicyParams struct {
+	// Version `draft`, `active` or the number of a provisioned version; anything else answers 422.
+	Version *PolicyVersion `form:"version,omitempty" json:"version,omitempty"`
+}
+
+// ImportPolicyParams defines parameters for ImportPolicy.
+type ImportPolicyParams struct {
+	// DryRun When true, validate and report the changes without writing anything.
+	DryRun *DryRun `form:"dry_run,omitempty" json:"dry_run,omitempty"`
+}
+
+// ListPolicyVersionsParams defines parameters for ListPolicyVersions.
+type ListPolicyVersionsParams struct {
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListRulesetsParams defines parameters for ListRulesets.
+type ListRulesetsParams struct {
+	// Version `draft`, `active` or the number of a provisioned version; anything else answers 422.
+	Version *PolicyVersion `form:"version,omitempty" json:"version,omitempty"`
+
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteRulesetParams defines parameters for DeleteRuleset.
+type DeleteRulesetParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetRulesetParams defines parameters for GetRuleset.
+type GetRulesetParams struct {
+	// Version `draft`, `active` or the number of a provisioned version; anything else answers 422.
+	Version *PolicyVersion `form:"version,omitempty" json:"version,omitempty"`
+}
+
+// UpdateRulesetParams defines parameters for UpdateRuleset.
+type UpdateRulesetParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListServicesParams defines parameters for ListServices.
+type ListServicesParams struct {
+	// Version `draft`, `active` or the number of a provisioned version; anything else answers 422.
+	Version *PolicyVersion `form:"version,omitempty" json:"version,omitempty"`
+
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteServiceParams defines parameters for DeleteService.
+type DeleteServiceParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetServiceParams defines parameters for GetService.
+type GetServiceParams struct {
+	// Version `draft`, `active` or the number of a provisioned version; anything else answers 422.
+	Version *PolicyVersion `form:"version,omitempty" json:"version,omitempty"`
+}
+
+// UpdateServiceParams defines parameters for UpdateService.
+type UpdateServiceParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListUsersParams defines parameters for ListUsers.
 type ListUsersParams struct {
 	// Limit Most items in one page.
@@ -406,6 +1508,32 @@ type ListUsersParams struct {
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListWorkloadsParams defines parameters for ListWorkloads.
+type ListWorkloadsParams struct {
+	// Label Only workloads that carry this label (an id).
+	Label *LabelFilter `form:"label,omitempty" json:"label,omitempty"`
+
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteWorkloadParams defines parameters for DeleteWorkload.
+type DeleteWorkloadParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateWorkloadParams defines parameters for UpdateWorkload.
+type UpdateWorkloadParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CreateAPIKeyJSONRequestBody defines body for CreateAPIKey for application/json ContentType.
@@ -420,6 +1548,57 @@ type LogoutJSONRequestBody = LogoutRequest
 // RefreshTokenJSONRequestBody defines body for RefreshToken for application/json ContentType.
 type RefreshTokenJSONRequestBody = RefreshRequest
 
+// CreateIPListJSONRequestBody defines body for CreateIPList for application/json ContentType.
+type CreateIPListJSONRequestBody = IPListInput
+
+// UpdateIPListJSONRequestBody defines body for UpdateIPList for application/json ContentType.
+type UpdateIPListJSONRequestBody = IPListInput
+
+// CreateLabelDimensionJSONRequestBody defines body for CreateLabelDimension for application/json ContentType.
+type CreateLabelDimensionJSONRequestBody = LabelDimensionCreateRequest
+
+// CreateLabelGroupJSONRequestBody defines body for CreateLabelGroup for application/json ContentType.
+type CreateLabelGroupJSONRequestBody = LabelGroupInput
+
+// UpdateLabelGroupJSONRequestBody defines body for UpdateLabelGroup for application/json ContentType.
+type UpdateLabelGroupJSONRequestBody = LabelGroupInput
+
+// CreateLabelJSONRequestBody defines body for CreateLabel for application/json ContentType.
+type CreateLabelJSONRequestBody = LabelInput
+
+// UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
+type UpdateLabelJSONRequestBody = LabelInput
+
+// CheckPolicyJSONRequestBody defines body for CheckPolicy for application/json ContentType.
+type CheckPolicyJSONRequestBody = CheckRequest
+
+// CheckPolicyBatchJSONRequestBody defines body for CheckPolicyBatch for application/json ContentType.
+type CheckPolicyBatchJSONRequestBody = BatchCheckRequest
+
+// ImportPolicyJSONRequestBody defines body for ImportPolicy for application/json ContentType.
+type ImportPolicyJSONRequestBody = PolicyDocument
+
+// ProvisionPolicyJSONRequestBody defines body for ProvisionPolicy for application/json ContentType.
+type ProvisionPolicyJSONRequestBody = ProvisionRequest
+
+// RevertPolicyJSONRequestBody defines body for RevertPolicy for application/json ContentType.
+type RevertPolicyJSONRequestBody = RevertRequest
+
+// RollbackPolicyJSONRequestBody defines body for RollbackPolicy for application/json ContentType.
+type RollbackPolicyJSONRequestBody = RollbackRequest
+
+// CreateRulesetJSONRequestBody defines body for CreateRuleset for application/json ContentType.
+type CreateRulesetJSONRequestBody = RulesetInput
+
+// UpdateRulesetJSONRequestBody defines body for UpdateRuleset for application/json ContentType.
+type UpdateRulesetJSONRequestBody = RulesetInput
+
+// CreateServiceJSONRequestBody defines body for CreateService for application/json ContentType.
+type CreateServiceJSONRequestBody = ServiceInput
+
+// UpdateServiceJSONRequestBody defines body for UpdateService for application/json ContentType.
+type UpdateServiceJSONRequestBody = ServiceInput
+
 // SignupJSONRequestBody defines body for Signup for application/json ContentType.
 type SignupJSONRequestBody = SignupRequest
 
@@ -431,3 +1610,18 @@ type CreateUserJSONRequestBody = UserCreateRequest
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = UserUpdateRequest
+
+// CreateWorkloadJSONRequestBody defines body for CreateWorkload for application/json ContentType.
+type CreateWorkloadJSONRequestBody = WorkloadInput
+
+// BulkCreateWorkloadsJSONRequestBody defines body for BulkCreateWorkloads for application/json ContentType.
+type BulkCreateWorkloadsJSONRequestBody = WorkloadBulkCreateRequest
+
+// BulkDeleteWorkloadsJSONRequestBody defines body for BulkDeleteWorkloads for application/json ContentType.
+type BulkDeleteWorkloadsJSONRequestBody = WorkloadBulkDeleteRequest
+
+// BulkUpdateWorkloadsJSONRequestBody defines body for BulkUpdateWorkloads for application/json ContentType.
+type BulkUpdateWorkloadsJSONRequestBody = WorkloadBulkUpdateRequest
+
+// UpdateWorkloadJSONRequestBody defines body for UpdateWorkload for application/json ContentType.
+type UpdateWorkloadJSONRequestBody = WorkloadInput

@@ -1,0 +1,114 @@
+package policystore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/remora-sec/remora/compute/policy"
+	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/pg"
+	"github.com/remora-sec/remora/infra/usererr"
+)
+
+// Dimension is a label key of the tenant.
+type Dimension struct {
+	Key       string
+	Builtin   bool // one of policy.DefaultDimensions; cannot be deleted
+	CreatedAt time.Time
+}
+
+// ListDimensions returns the tenant's label keys, built-in ones first.
+func (s *Store) ListDimensions(ctx context.Context, tenant ids.TenantID) ([]Dimension, error) {
+	var out []Dimension
+	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT key, builtin, created_at FROM label_dimensions ORDER BY NOT builtin, created_at, key`)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Dimension])
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list dimensions: %w", err)
+	}
+	return out, nil
+}
+
+func dimensionKeys(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT key FROM label_dimensions ORDER BY key`)
+	if err != nil {
+		return nil, fmt.Errorf("load dimensions: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// CreateDimension adds a custom label key; a tenant has at most
+// policy.MaxDimensions keys, built-in ones included.
+func (s *Store) CreateDimension(ctx context.Context, tenant ids.TenantID, key string) (Dimension, error) {
+	if err := policy.ValidateDimension(key); err != nil {
+		return Dimension{}, err
+	}
+	var d Dimension
+	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		if _, err := lockHead(ctx, tx); err != nil {
+			return err
+		}
+		var err error
+		d, err = insertDimension(ctx, tx, key, "key")
+		return err
+	})
+	if err != nil {
+		return d, fmt.Errorf("create dimension: %w", err)
+	}
+	return d, nil
+}
+
+// insertDimension adds key within a transaction holding the policy head,
+// reporting a duplicate or the limit against field.
+func insertDimension(ctx context.Context, tx pgx.Tx, key, field string) (Dimension, error) {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM label_dimensions`).Scan(&n); err != nil {
+		return Dimension{}, err
+	}
+	if n >= policy.MaxDimensions {
+		return Dimension{}, usererr.Field(usererr.Invalid, field, fmt.Sprintf("the tenant already has the most label keys allowed (%d)", policy.MaxDimensions))
+	}
+	d := Dimension{Key: key}
+	err := tx.QueryRow(ctx, `INSERT INTO label_dimensions (key) VALUES ($1) RETURNING builtin, created_at`, key).Scan(&d.Builtin, &d.CreatedAt)
+	if pg.IsUniqueViolation(err, "label_dimensions_pkey") {
+		return d, &usererr.Error{Kind: usererr.Conflict, Msg: "label key already exists",
+			Fields: []usererr.FieldError{{Field: field, Message: fmt.Sprintf("%q already exists", key)}}}
+	}
+	return d, err
+}
+
+// DeleteDimension removes a custom label key that no label uses.
+func (s *Store) DeleteDimension(ctx context.Context, tenant ids.TenantID, key string) error {
+	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		if _, err := lockHead(ctx, tx); err != nil {
+			return err
+		}
+		var builtin bool
+		var labels int
+		err := tx.QueryRow(ctx, `SELECT builtin, (SELECT count(*) FROM labels WHERE key = $1) FROM label_dimensions WHERE key = $1 FOR UPDATE`, key).Scan(&builtin, &labels)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return usererr.New(usererr.NotFound, "label key not found")
+		case err != nil:
+			return err
+		case builtin:
+			return usererr.New(usererr.Conflict, fmt.Sprintf("%q is a built-in label key and cannot be deleted", key))
+		case labels > 0:
+			return usererr.New(usererr.Conflict, fmt.Sprintf("%d labels have the key %q: delete them first", labels, key))
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM label_dimensions WHERE key = $1`, key)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete dimension: %w", err)
+	}
+	return nil
+}

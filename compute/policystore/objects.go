@@ -1,0 +1,246 @@
+package policystore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/remora-sec/remora/compute/policy"
+	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/page"
+	"github.com/remora-sec/remora/infra/pg"
+	"github.com/remora-sec/remora/infra/usererr"
+)
+
+// Object is one versioned policy object as stored, with its metadata.
+// Warnings are filled by writes only.
+type Object[T any] struct {
+	Value     T
+	Revision  int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	Warnings  []policy.Warning
+}
+
+// Objects is the store of one versioned kind; the four kinds share this code.
+type Objects[T any] struct {
+	s *Store
+	k kind[T]
+}
+
+func (s *Store) LabelGroups() Objects[policy.LabelGroup] {
+	return Objects[policy.LabelGroup]{s, labelGroupKind}
+}
+func (s *Store) Services() Objects[policy.Service] { return Objects[policy.Service]{s, serviceKind} }
+func (s *Store) IPLists() Objects[policy.IPList]   { return Objects[policy.IPList]{s, ipListKind} }
+func (s *Store) Rulesets() Objects[policy.Ruleset] { return Objects[policy.Ruleset]{s, rulesetKind} }
+
+func (o Objects[T]) notFound() error { return usererr.New(usererr.NotFound, o.k.what+" not found") }
+
+const objectCols = `doc, revision, created_at, updated_at`
+
+func scanObject[T any](row pgx.Row) (Object[T], error) {
+	var (
+		v   Object[T]
+		doc []byte
+	)
+	if err := row.Scan(&doc, &v.Revision, &v.CreatedAt, &v.UpdatedAt); err != nil {
+		return v, err
+	}
+	if err := json.Unmarshal(doc, &v.Value); err != nil {
+		return v, fmt.Errorf("decode stored document: %w", err)
+	}
+	return v, nil
+}
+
+// List returns one page of the kind's objects in state sel, oldest first.
+func (o Objects[T]) List(ctx context.Context, tenant ids.TenantID, sel Selector, pr page.Request) ([]Object[T], string, error) {
+	var (
+		out  []Object[T]
+		next string
+	)
+	err := o.s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
+		st, err := sel.resolve(ctx, tx)
+		if err != nil {
+			return err
+		}
+		after := page.Key{}
+		if pr.After != nil {
+			after = *pr.After
+		}
+		rows, err := tx.Query(ctx, `SELECT `+objectCols+` FROM `+st.objects()+` o
+			WHERE kind = $1 AND (created_at, id) > ($2, $3::uuid) ORDER BY created_at, id LIMIT $4`,
+			o.k.kind, after.Time, pageID(after.ID), pr.Size()+1)
+		if err != nil {
+			return err
+		}
+		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Object[T], error) { return scanObject[T](r) })
+		if err != nil {
+			return err
+		}
+		out, next = page.Of(items, pr.Size(), func(v Object[T]) page.Key {
+			return page.Key{Time: v.CreatedAt, ID: o.k.id(&v.Value)}
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list %ss: %w", o.k.what, err)
+	}
+	return out, next, nil
+}
+
+// Get returns one object in state sel.
+func (o Objects[T]) Get(ctx context.Context, tenant ids.TenantID, id string, sel Selector) (Object[T], error) {
+	var v Object[T]
+	if !ids.Valid(id) {
+		return v, o.notFound()
+	}
+	err := o.s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
+		st, err := sel.resolve(ctx, tx)
+		if err != nil {
+			return err
+		}
+		v, err = scanObject[T](tx.QueryRow(ctx, `SELECT `+objectCols+` FROM `+st.objects()+` o WHERE kind = $1 AND id = $2`, o.k.kind, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return o.notFound()
+		}
+		return err
+	})
+	if err != nil {
+		return v, fmt.Errorf("get %s: %w", o.k.what, err)
+	}
+	return v, nil
+}
+
+// Create adds v to the draft under a new id; v must not carry one.
+func (o Objects[T]) Create(ctx context.Context, tenant ids.TenantID, v T) (Object[T], error) {
+	if o.k.id(&v) != "" {
+		return Object[T]{}, usererr.Field(usererr.Invalid, "id", "is assigned by the server: leave it out, or PUT to update an object")
+	}
+	o.k.setID(&v, ids.New())
+	var out Object[T]
+	err := o.s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		if _, err := lockHead(ctx, tx); err != nil {
+			return err
+		}
+		var err error
+		out, err = o.write(ctx, tx, v, `INSERT INTO draft_objects (kind, id, name, doc, revision)
+			VALUES ($1, $2, $3, $4, nextval('revisions')) RETURNING `+objectCols)
+		return err
+	})
+	if err != nil {
+		return out, fmt.Errorf("create %s: %w", o.k.what, err)
+	}
+	return out, nil
+}
+
+// Update replaces the draft object id with v. v's id must be empty or id;
+// ifMatch, when set, must hold the object's current ETag.
+func (o Objects[T]) Update(ctx context.Context, tenant ids.TenantID, id string, v T, ifMatch string) (Object[T], error) {
+	if !ids.Valid(id) {
+		return Object[T]{}, o.notFound()
+	}
+	if got := o.k.id(&v); got != "" && got != id {
+		return Object[T]{}, usererr.Field(usererr.Invalid, "id", fmt.Sprintf("is %q but the path names %q: ids cannot change", got, id))
+	}
+	o.k.setID(&v, id)
+	var out Object[T]
+	err := o.s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		if _, err := lockHead(ctx, tx); err != nil {
+			return err
+		}
+		if err := o.precondition(ctx, tx, id, ifMatch); err != nil {
+			return err
+		}
+		var err error
+		out, err = o.write(ctx, tx, v, `UPDATE draft_objects SET name = $3, doc = $4, revision = nextval('revisions'), updated_at = now()
+			WHERE kind = $1 AND id = $2 RETURNING `+objectCols)
+		return err
+	})
+	if err != nil {
+		return out, fmt.Errorf("update %s: %w", o.k.what, err)
+	}
+	return out, nil
+}
+
+// precondition checks that the draft object exists and matches ifMatch.
+func (o Objects[T]) precondition(ctx context.Context, tx pgx.Tx, id, ifMatch string) error {
+	var rev int64
+	err := tx.QueryRow(ctx, `SELECT revision FROM draft_objects WHERE kind = $1 AND id = $2`, o.k.kind, id).Scan(&rev)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o.notFound()
+	}
+	if err != nil {
+		return err
+	}
+	return checkIfMatch(ifMatch, rev)
+}
+
+// write fills and validates v against the draft, then runs query (an
+// INSERT or UPDATE of draft_objects taking kind, id, name, doc).
+func (o Objects[T]) write(ctx context.Context, tx pgx.Tx, v T, query string) (Object[T], error) {
+	o.k.fill(&v)
+	refs := o.k.refs(&v)
+	cat, err := loadCatalog(ctx, tx, refs)
+	if err != nil {
+		return Object[T]{}, err
+	}
+	warnings, err := o.k.validate(&v, cat)
+	if err != nil {
+		return Object[T]{}, err
+	}
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return Object[T]{}, err
+	}
+	out, err := scanObject[T](tx.QueryRow(ctx, query, o.k.kind, o.k.id(&v), o.k.name(&v), doc))
+	if pg.IsUniqueViolation(err, "draft_objects_name") {
+		return out, &usererr.Error{Kind: usererr.Conflict, Msg: o.k.what + " name already used",
+			Fields: []usererr.FieldError{{Field: "name", Message: fmt.Sprintf("another %s is named %q", o.k.what, o.k.name(&v))}}}
+	}
+	if err != nil {
+		return out, err
+	}
+	out.Warnings = nonNil(warnings)
+	return out, nil
+}
+
+// Delete removes the draft object id, unless another draft object still
+// refers to it. Provisioning then removes it from the active policy.
+func (o Objects[T]) Delete(ctx context.Context, tenant ids.TenantID, id, ifMatch string) error {
+	if !ids.Valid(id) {
+		return o.notFound()
+	}
+	err := o.s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		if _, err := lockHead(ctx, tx); err != nil {
+			return err
+		}
+		if err := o.precondition(ctx, tx, id, ifMatch); err != nil {
+			return err
+		}
+		users, err := usersOf(ctx, tx, state{draft: true}, policy.Ref{Kind: string(o.k.kind), ID: id})
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return inUse("this "+o.k.what, users)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM draft_objects WHERE kind = $1 AND id = $2`, o.k.kind, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", o.k.what, err)
+	}
+	return nil
+}
+
+// pageID is the id part of a page key, or the smallest uuid at the start.
+func pageID(id string) string {
+	if !ids.Valid(id) {
+		return "00000000-0000-0000-0000-000000000000"
+	}
+	return id
+}

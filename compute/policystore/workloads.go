@@ -1,0 +1,363 @@
+package policystore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/remora-sec/remora/compute/policy"
+	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/page"
+	"github.com/remora-sec/remora/infra/usererr"
+)
+
+// WorkloadRecord is a stored workload. Workloads are not versioned: a
+// change is live at once.
+type WorkloadRecord struct {
+	policy.Workload
+	Revision  int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// MaxBulk is the most workloads one bulk request may carry.
+const MaxBulk = 1000
+
+// DefaultMode is the enforcement mode of a workload created without one:
+// nothing is dropped until the team has seen what would be.
+const DefaultMode = policy.VisibilityOnly
+
+var errWorkloadNotFound = usererr.New(usererr.NotFound, "workload not found")
+
+const workloadSelect = `SELECT w.id, w.name, w.hostname, w.interfaces, w.enforcement_mode, w.managed, w.revision, w.created_at, w.updated_at,
+	coalesce((SELECT array_agg(label_id ORDER BY key) FROM workload_labels WHERE workload_id = w.id), '{}')
+	FROM workloads w`
+
+func scanWorkload(row pgx.Row) (WorkloadRecord, error) {
+	var (
+		w   WorkloadRecord
+		ifs []byte
+	)
+	err := row.Scan(&w.ID, &w.Name, &w.Hostname, &ifs, &w.Mode, &w.Managed, &w.Revision, &w.CreatedAt, &w.UpdatedAt, &w.Labels)
+	if err != nil {
+		return w, err
+	}
+	return w, json.Unmarshal(ifs, &w.Interfaces)
+}
+
+// ListWorkloads returns one page of workloads, those carrying label if it
+// is not "".
+func (s *Store) ListWorkloads(ctx context.Context, tenant ids.TenantID, label string, pr page.Request) ([]WorkloadRecord, string, error) {
+	var (
+		out  []WorkloadRecord
+		next string
+	)
+	if label != "" && !ids.Valid(label) {
+		return nil, "", usererr.Field(usererr.Invalid, "label", fmt.Sprintf("must be a label id, not %q", label))
+	}
+	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
+		after := page.Key{}
+		if pr.After != nil {
+			after = *pr.After
+		}
+		rows, err := tx.Query(ctx, workloadSelect+` WHERE ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM workload_labels WHERE workload_id = w.id AND label_id = $1))
+			AND (w.created_at, w.id) > ($2, $3::uuid) ORDER BY w.created_at, w.id LIMIT $4`,
+			nullable(label), after.Time, pageID(after.ID), pr.Size()+1)
+		if err != nil {
+			return err
+		}
+		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkloadRecord, error) { return scanWorkload(r) })
+		out, next = page.Of(items, pr.Size(), func(w WorkloadRecord) page.Key { return page.Key{Time: w.CreatedAt, ID: string(w.ID)} })
+		return err
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("list workloads: %w", err)
+	}
+	return out, next, nil
+}
+
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// GetWorkload returns one workload.
+func (s *Store) GetWorkload(ctx context.Context, tenant ids.TenantID, id string) (WorkloadRecord, error) {
+	var w WorkloadRecord
+	if !ids.Valid(id) {
+		return w, errWorkloadNotFound
+	}
+	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
+		var err error
+		w, err = scanWorkload(tx.QueryRow(ctx, workloadSelect+` WHERE w.id = $1`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errWorkloadNotFound
+		}
+		return err
+	})
+	if err != nil {
+		return w, fmt.Errorf("get workload: %w", err)
+	}
+	return w, nil
+}
+
+// CreateWorkloads adds unmanaged workloads, all or none. A single create is
+// a batch of one: prefix is "" then, "items" for a bulk request, and field
+// errors are reported as prefix[i].field.
+func (s *Store) CreateWorkloads(ctx context.Context, tenant ids.TenantID, ws []policy.Workload, prefix string) ([]WorkloadRecord, error) {
+	var out []WorkloadRecord
+	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		var f usererr.Fields
+		for i := range ws {
+			if ws[i].ID != "" {
+				f.Add(itemPath(prefix, i, "id"), "is assigned by the server: leave it out")
+			}
+			if ws[i].Managed {
+				f.Add(itemPath(prefix, i, "managed"), "managed workloads are created by pairing a VEN")
+			}
+			ws[i].ID = policy.WorkloadID(ids.New())
+		}
+		if err := validateWorkloads(ctx, tx, ws, prefix, f); err != nil {
+			return err
+		}
+		var err error
+		out, err = writeWorkloads(ctx, tx, ws, false)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create workloads: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateWorkloads replaces workloads by id, all or none. ifMatch (single
+// updates only) must hold the current ETag when set. A workload's managed
+// flag never changes here: it follows its VEN.
+func (s *Store) UpdateWorkloads(ctx context.Context, tenant ids.TenantID, ws []policy.Workload, prefix, ifMatch string) ([]WorkloadRecord, error) {
+	var out []WorkloadRecord
+	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		idList := make([]string, len(ws))
+		for i, w := range ws {
+			idList[i] = string(w.ID)
+		}
+		cur, err := lockWorkloads(ctx, tx, idList)
+		if err != nil {
+			return err
+		}
+		var f usererr.Fields
+		seen := map[policy.WorkloadID]bool{}
+		for i := range ws {
+			rec, ok := cur[string(ws[i].ID)]
+			switch {
+			case !ok && prefix == "":
+				return errWorkloadNotFound
+			case !ok:
+				f.Add(itemPath(prefix, i, "id"), fmt.Sprintf("workload %q not found", ws[i].ID))
+			case seen[ws[i].ID]:
+				f.Add(itemPath(prefix, i, "id"), "appears twice in this request")
+			default:
+				if err := checkIfMatch(ifMatch, rec.revision); err != nil {
+					return err
+				}
+				ws[i].Managed = rec.managed
+			}
+			seen[ws[i].ID] = true
+		}
+		if err := validateWorkloads(ctx, tx, ws, prefix, f); err != nil {
+			return err
+		}
+		out, err = writeWorkloads(ctx, tx, ws, true)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update workloads: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteWorkloads removes workloads by id, all or none. Rules that name a
+// deleted workload simply stop matching it.
+func (s *Store) DeleteWorkloads(ctx context.Context, tenant ids.TenantID, idList []string, prefix, ifMatch string) error {
+	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		cur, err := lockWorkloads(ctx, tx, idList)
+		if err != nil {
+			return err
+		}
+		var f usererr.Fields
+		seen := map[string]bool{}
+		for i, id := range idList {
+			rec, ok := cur[id]
+			switch {
+			case !ok && prefix == "":
+				return errWorkloadNotFound
+			case !ok:
+				f.Add(fmt.Sprintf("%s[%d]", prefix, i), fmt.Sprintf("workload %q not found", id))
+			case seen[id]:
+				f.Add(fmt.Sprintf("%s[%d]", prefix, i), "appears twice in this request")
+			default:
+				if err := checkIfMatch(ifMatch, rec.revision); err != nil {
+					return err
+				}
+			}
+			seen[id] = true
+		}
+		if err := f.Err(); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM workloads WHERE id = ANY($1::uuid[])`, idList)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete workloads: %w", err)
+	}
+	return nil
+}
+
+type workloadState struct {
+	revision int64
+	managed  bool
+}
+
+// lockWorkloads locks the named workloads and returns their state; ids
+// that are malformed or absent are left out.
+func lockWorkloads(ctx context.Context, tx pgx.Tx, idList []string) (map[string]workloadState, error) {
+	valid := make([]string, 0, len(idList))
+	for _, id := range idList {
+		if ids.Valid(id) {
+			valid = append(valid, id)
+		}
+	}
+	rows, err := tx.Query(ctx, `SELECT id::text, revision, managed FROM workloads WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, valid)
+	if err != nil {
+		return nil, fmt.Errorf("lock workloads: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]workloadState, len(valid))
+	for rows.Next() {
+		var (
+			id string
+			st workloadState
+		)
+		if err := rows.Scan(&id, &st.revision, &st.managed); err != nil {
+			return nil, err
+		}
+		out[id] = st
+	}
+	return out, rows.Err()
+}
+
+func itemPath(prefix string, i int, field string) string {
+	if prefix == "" {
+		return field
+	}
+	return fmt.Sprintf("%s[%d].%s", prefix, i, field)
+}
+
+// validateWorkloads fills defaults and validates ws against the tenant's
+// labels, adding to f; it returns f's error, if any.
+func validateWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, prefix string, f usererr.Fields) error {
+	var refs []policy.Ref
+	for i := range ws {
+		w := &ws[i]
+		if w.Mode == "" {
+			w.Mode = DefaultMode
+		}
+		w.Labels = nonNil(w.Labels)
+		w.Interfaces = nonNil(w.Interfaces)
+		for j := range w.Interfaces {
+			w.Interfaces[j].Addresses = nonNil(w.Interfaces[j].Addresses)
+		}
+		for _, l := range w.Labels {
+			refs = append(refs, policy.Ref{Kind: "label", ID: string(l)})
+		}
+	}
+	// Hold the labels against a concurrent DeleteLabel, which locks the
+	// row FOR UPDATE and then counts its users: it waits for us and sees us.
+	labelIDs := make([]string, 0, len(refs))
+	for _, r := range refs {
+		if ids.Valid(r.ID) {
+			labelIDs = append(labelIDs, r.ID)
+		}
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM labels WHERE id = ANY($1::uuid[]) FOR KEY SHARE`, labelIDs); err != nil {
+		return fmt.Errorf("lock labels: %w", err)
+	}
+	cat, err := loadCatalog(ctx, tx, refs)
+	if err != nil {
+		return err
+	}
+	for i := range ws {
+		if err := policy.ValidateWorkload(&ws[i], cat); err != nil {
+			ue, ok := usererr.As(err)
+			if !ok {
+				return err
+			}
+			for _, fe := range ue.Fields {
+				f.Add(itemPath(prefix, i, fe.Field), fe.Message)
+			}
+		}
+	}
+	return f.Err()
+}
+
+// writeWorkloads inserts (or, with update, replaces) validated workloads,
+// their labels and their addresses: a few statements for the whole batch.
+func writeWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, update bool) ([]WorkloadRecord, error) {
+	var (
+		wids, names, hosts, modes []string
+		ifs                       [][]byte
+		lw, ll, aw, aa            []string
+	)
+	for _, w := range ws {
+		j, err := json.Marshal(w.Interfaces)
+		if err != nil {
+			return nil, err
+		}
+		wids, names, hosts, modes, ifs = append(wids, string(w.ID)), append(names, w.Name), append(hosts, w.Hostname), append(modes, string(w.Mode)), append(ifs, j)
+		for _, l := range w.Labels {
+			lw, ll = append(lw, string(w.ID)), append(ll, string(l))
+		}
+		for _, in := range w.Interfaces {
+			for _, a := range in.Addresses {
+				// Indexed as Decide compares addresses: an IPv4-mapped IPv6
+				// address is the IPv4 address a flow's source names.
+				if ip, err := netip.ParseAddr(a); err == nil {
+					a = ip.Unmap().String()
+				}
+				aw, aa = append(aw, string(w.ID)), append(aa, a)
+			}
+		}
+	}
+	batch := &pgx.Batch{}
+	if update {
+		batch.Queue(`UPDATE workloads w SET name = t.name, hostname = t.host, interfaces = t.ifs, enforcement_mode = t.mode,
+			revision = nextval('revisions'), updated_at = now()
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) AS t(id, name, host, ifs, mode) WHERE w.id = t.id`,
+			wids, names, hosts, ifs, modes)
+		batch.Queue(`DELETE FROM workload_labels WHERE workload_id = ANY($1::uuid[])`, wids)
+		batch.Queue(`DELETE FROM workload_addresses WHERE workload_id = ANY($1::uuid[])`, wids)
+	} else {
+		batch.Queue(`INSERT INTO workloads (id, name, hostname, interfaces, enforcement_mode, revision)
+			SELECT id, name, host, ifs, mode, nextval('revisions')
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) AS t(id, name, host, ifs, mode)`,
+			wids, names, hosts, ifs, modes)
+	}
+	batch.Queue(`INSERT INTO workload_labels (workload_id, key, label_id)
+		SELECT t.w, l.key, l.id FROM unnest($1::uuid[], $2::uuid[]) AS t(w, l) JOIN labels l ON l.id = t.l`, lw, ll)
+	batch.Queue(`INSERT INTO workload_addresses (workload_id, addr)
+		SELECT DISTINCT w, a::inet FROM unnest($1::uuid[], $2::text[]) AS t(w, a)`, aw, aa)
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("write workloads: %w", err)
+	}
+	rows, err := tx.Query(ctx, workloadSelect+` JOIN unnest($1::uuid[]) WITH ORDINALITY AS t(id, n) ON t.id = w.id ORDER BY t.n`, wids)
+	if err != nil {
+		return nil, fmt.Errorf("read back workloads: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkloadRecord, error) { return scanWorkload(r) })
+}
