@@ -37,8 +37,11 @@ func (s *Store) ListDimensions(ctx context.Context, tenant ids.TenantID) ([]Dime
 	return out, nil
 }
 
+// dimensionKeys returns the tenant's label keys, holding them (KEY SHARE)
+// until tx ends: a DeleteDimension, which locks its row FOR UPDATE and then
+// counts the key's labels, waits for a label being created and sees it.
 func dimensionKeys(ctx context.Context, tx pgx.Tx) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT key FROM label_dimensions ORDER BY key`)
+	rows, err := tx.Query(ctx, `SELECT key FROM label_dimensions ORDER BY key FOR KEY SHARE`)
 	if err != nil {
 		return nil, fmt.Errorf("load dimensions: %w", err)
 	}
@@ -69,9 +72,15 @@ func (s *Store) CreateDimension(ctx context.Context, tenant ids.TenantID, key st
 // insertDimension adds key within a transaction holding the policy head,
 // reporting a duplicate or the limit against field.
 func insertDimension(ctx context.Context, tx pgx.Tx, key, field string) (Dimension, error) {
-	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM label_dimensions`).Scan(&n); err != nil {
+	var (
+		n      int
+		exists bool
+	)
+	if err := tx.QueryRow(ctx, `SELECT count(*), coalesce(bool_or(key = $1), false) FROM label_dimensions`, key).Scan(&n, &exists); err != nil {
 		return Dimension{}, err
+	}
+	if exists {
+		return Dimension{}, dimensionTaken(field, key)
 	}
 	if n >= policy.MaxDimensions {
 		return Dimension{}, usererr.Field(usererr.Invalid, field, fmt.Sprintf("the tenant already has the most label keys allowed (%d)", policy.MaxDimensions))
@@ -79,10 +88,14 @@ func insertDimension(ctx context.Context, tx pgx.Tx, key, field string) (Dimensi
 	d := Dimension{Key: key}
 	err := tx.QueryRow(ctx, `INSERT INTO label_dimensions (key) VALUES ($1) RETURNING builtin, created_at`, key).Scan(&d.Builtin, &d.CreatedAt)
 	if pg.IsUniqueViolation(err, "label_dimensions_pkey") {
-		return d, &usererr.Error{Kind: usererr.Conflict, Msg: "label key already exists",
-			Fields: []usererr.FieldError{{Field: field, Message: fmt.Sprintf("%q already exists", key)}}}
+		return d, dimensionTaken(field, key)
 	}
 	return d, err
+}
+
+func dimensionTaken(field, key string) error {
+	return &usererr.Error{Kind: usererr.Conflict, Msg: "label key already exists",
+		Fields: []usererr.FieldError{{Field: field, Message: fmt.Sprintf("%q already exists", key)}}}
 }
 
 // DeleteDimension removes a custom label key that no label uses.

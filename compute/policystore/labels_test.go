@@ -131,6 +131,9 @@ func TestDimensions(t *testing.T) {
 	}
 	_, err := e.store.CreateDimension(e.ctx, e.tenant, "one-too-many")
 	wantErr(t, err, usererr.Invalid, "key")
+	// At the limit, an existing key is still a duplicate, not one too many.
+	_, err = e.store.CreateDimension(e.ctx, e.tenant, "k0")
+	wantErr(t, err, usererr.Conflict, "key")
 
 	dims, err := e.store.ListDimensions(e.ctx, e.tenant)
 	if err != nil {
