@@ -21,7 +21,7 @@ import (
 
 // env is a policy store on a fresh database with one signed-up tenant.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	ctx     context.Context
 	store   *policystore.Store
 	tenants *tenants.Store
@@ -29,7 +29,7 @@ type env struct {
 	user    ids.UserID
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)

@@ -1,15 +1,11 @@
 package policystore_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 
 	"github.com/remora-sec/remora/compute/policy"
-	"github.com/remora-sec/remora/compute/policystore"
-	"github.com/remora-sec/remora/infra/pg/pgtest"
 	"github.com/remora-sec/remora/infra/usererr"
-	"github.com/remora-sec/remora/tenants"
 )
 
 // FuzzImport feeds arbitrary documents to Import: whatever the input, it
@@ -36,20 +32,7 @@ func FuzzImport(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	ctx := context.Background()
-	pool, _ := pgtest.NewPool(f)
-	if _, err := tenants.Migrate(ctx, pool); err != nil {
-		f.Fatal(err)
-	}
-	ts, err := tenants.NewStore(pool, tenants.Options{JWTSecret: []byte("0123456789abcdef0123456789abcdef-fuzz")})
-	if err != nil {
-		f.Fatal(err)
-	}
-	res, err := ts.Signup(ctx, tenants.SignupRequest{Organization: "Fuzz", Email: "fuzz@example.com", Password: "correct horse battery staple"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	store := policystore.New(ts)
+	e := newEnv(f)
 	n := 0
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var doc policy.Policy
@@ -57,7 +40,7 @@ func FuzzImport(f *testing.F) {
 			return // the gateway answers 400 before the store sees it
 		}
 		n++
-		_, err := store.Import(ctx, res.Tenant.ID, &doc, n%2 == 0)
+		_, err := e.store.Import(e.ctx, e.tenant, &doc, n%2 == 0)
 		if err != nil && !isUserError(err) {
 			t.Fatalf("import %s: internal error: %v", b, err)
 		}
