@@ -94,4 +94,3 @@ func emailTaken() error {
 	return &usererr.Error{Kind: usererr.Conflict, Msg: "email already registered",
 		Fields: []usererr.FieldError{{Field: "email", Message: "is already registered"}}}
 }
-

@@ -9,9 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
-	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/migrate"
 	"github.com/remora-sec/remora/infra/page"
+	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/usererr"
 )
 

@@ -98,15 +98,22 @@ func dimensionTaken(field, key string) error {
 		Fields: []usererr.FieldError{{Field: field, Message: fmt.Sprintf("%q already exists", key)}}}
 }
 
-// DeleteDimension removes a custom label key that no label uses.
+// DeleteDimension removes a custom label key that no label, and no label
+// group of the draft or the active version, uses.
 func (s *Store) DeleteDimension(ctx context.Context, tenant ids.TenantID, key string) error {
 	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
-		if _, err := lockHead(ctx, tx); err != nil {
+		active, err := lockHead(ctx, tx)
+		if err != nil {
 			return err
 		}
-		var builtin bool
-		var labels int
-		err := tx.QueryRow(ctx, `SELECT builtin, (SELECT count(*) FROM labels WHERE key = $1) FROM label_dimensions WHERE key = $1 FOR UPDATE`, key).Scan(&builtin, &labels)
+		var (
+			builtin        bool
+			labels, groups int
+		)
+		err = tx.QueryRow(ctx, `SELECT builtin, (SELECT count(*) FROM labels WHERE key = $1),
+				(SELECT count(*) FROM draft_objects WHERE kind = 'label_group' AND doc->>'key' = $1)
+				+ (SELECT count(*) FROM version_objects WHERE version = $2 AND kind = 'label_group' AND doc->>'key' = $1)
+			FROM label_dimensions WHERE key = $1 FOR UPDATE`, key, active).Scan(&builtin, &labels, &groups)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			return usererr.New(usererr.NotFound, "label key not found")
@@ -116,6 +123,8 @@ func (s *Store) DeleteDimension(ctx context.Context, tenant ids.TenantID, key st
 			return usererr.New(usererr.Conflict, fmt.Sprintf("%q is a built-in label key and cannot be deleted", key))
 		case labels > 0:
 			return usererr.New(usererr.Conflict, fmt.Sprintf("%d labels have the key %q: delete them first", labels, key))
+		case groups > 0:
+			return usererr.New(usererr.Conflict, fmt.Sprintf("label groups of the draft or the active version have the key %q: delete them first", key))
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM label_dimensions WHERE key = $1`, key)
 		return err

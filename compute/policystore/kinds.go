@@ -1,8 +1,15 @@
 package policystore
 
 import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/compute/policy"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/usererr"
 )
 
 // kind describes one versioned object type to the generic code of
@@ -17,6 +24,9 @@ type kind[T any] struct {
 	fill     func(*T) // server-side defaults, before validation
 	refs     func(*T) []policy.Ref
 	validate func(*T, policy.Catalog) ([]policy.Warning, error)
+	// checkTx, if set, checks what only the database knows, within the
+	// write's transaction.
+	checkTx func(context.Context, pgx.Tx, *T) error
 }
 
 var labelGroupKind = kind[policy.LabelGroup]{
@@ -30,6 +40,22 @@ var labelGroupKind = kind[policy.LabelGroup]{
 	},
 	refs:     (*policy.LabelGroup).Refs,
 	validate: policy.ValidateLabelGroup,
+	checkTx: func(ctx context.Context, tx pgx.Tx, g *policy.LabelGroup) error {
+		dims, err := dimensionKeys(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return checkGroupKey(g.Key, dims, "key")
+	},
+}
+
+// checkGroupKey refuses a label group whose key is not one of dims: its
+// members could never be labels of that key.
+func checkGroupKey(key string, dims []string, field string) error {
+	if key == "" || slices.Contains(dims, key) {
+		return nil // an empty key is policy validation's to report
+	}
+	return usererr.Field(usererr.Invalid, field, fmt.Sprintf("%q is not a label key of this tenant (%s)", key, strings.Join(dims, ", ")))
 }
 
 var serviceKind = kind[policy.Service]{

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/remora-sec/remora/compute/policy"
+	"github.com/remora-sec/remora/infra/ids"
 	"github.com/remora-sec/remora/infra/usererr"
 )
 
@@ -168,5 +169,40 @@ func TestDimensions(t *testing.T) {
 	}
 	if _, err := e.store.CreateDimension(e.ctx, e.tenant, "room-again"); err != nil {
 		t.Errorf("create after a delete freed a slot: %v", err)
+	}
+}
+
+// A label group's key is a label key of the tenant, and holds that key
+// against deletion like a label does.
+func TestLabelGroupKey(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.store.CreateDimension(e.ctx, e.tenant, "team"); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.store.LabelGroups().Create(e.ctx, e.tenant, policy.LabelGroup{Name: "ghosts", Key: "nosuch"})
+	wantErr(t, err, usererr.Invalid, "key")
+
+	g := e.group("teams", "team")
+	err = e.store.DeleteDimension(e.ctx, e.tenant, "team")
+	wantErr(t, err, usererr.Conflict)
+	e.provision("teams")
+	if err := e.store.LabelGroups().Delete(e.ctx, e.tenant, string(g), ""); err != nil {
+		t.Fatal(err)
+	}
+	err = e.store.DeleteDimension(e.ctx, e.tenant, "team") // still in the active version
+	wantErr(t, err, usererr.Conflict)
+	e.provision("no teams")
+	if err := e.store.DeleteDimension(e.ctx, e.tenant, "team"); err != nil {
+		t.Fatalf("delete unused key: %v", err)
+	}
+
+	doc := &policy.Policy{LabelGroups: []policy.LabelGroup{{ID: policy.LabelGroupID(ids.New()), Name: "g", Key: "nosuch"}}}
+	_, err = e.store.Import(e.ctx, e.tenant, doc, true)
+	wantErr(t, err, usererr.Invalid, "label_groups[0].key")
+	// A key the import itself creates, through a label, will do.
+	doc.Labels = []policy.Label{{ID: policy.LabelID(ids.New()), Key: "nosuch", Value: "x"}}
+	doc.LabelGroups[0].Labels = []policy.LabelID{doc.Labels[0].ID}
+	if _, err := e.store.Import(e.ctx, e.tenant, doc, false); err != nil {
+		t.Fatalf("import with a new key: %v", err)
 	}
 }

@@ -183,6 +183,11 @@ func (o Objects[T]) precondition(ctx context.Context, tx pgx.Tx, id, ifMatch str
 // INSERT or UPDATE of draft_objects taking kind, id, name, doc).
 func (o Objects[T]) write(ctx context.Context, tx pgx.Tx, v T, query string) (Object[T], error) {
 	o.k.fill(&v)
+	if o.k.checkTx != nil {
+		if err := o.k.checkTx(ctx, tx, &v); err != nil {
+			return Object[T]{}, err
+		}
+	}
 	refs := o.k.refs(&v)
 	cat, err := loadCatalog(ctx, tx, refs)
 	if err != nil {

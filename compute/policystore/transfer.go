@@ -105,7 +105,7 @@ func (s *Store) Import(ctx context.Context, tenant ids.TenantID, doc *policy.Pol
 			return err
 		}
 		res.Warnings = nonNil(warnings)
-		newLabels, newKeys, err := labelsToCreate(ctx, tx, doc.Labels)
+		newLabels, newKeys, err := labelsToCreate(ctx, tx, doc.Labels, doc.LabelGroups)
 		if err != nil {
 			return err
 		}
@@ -169,7 +169,9 @@ func existingWorkloads(ctx context.Context, tx pgx.Tx, doc *policy.Policy) (map[
 // labelsToCreate returns the document's labels the tenant lacks, and the
 // label keys to create for them. A label whose id exists must be the same
 // key=value; a new one must not clash with an existing key=value.
-func labelsToCreate(ctx context.Context, tx pgx.Tx, labels []policy.Label) ([]policy.Label, []string, error) {
+//
+// Label groups must have a key the tenant has or the import creates.
+func labelsToCreate(ctx context.Context, tx pgx.Tx, labels []policy.Label, groups []policy.LabelGroup) ([]policy.Label, []string, error) {
 	rows, err := tx.Query(ctx, `SELECT id, key, value FROM labels`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load labels: %w", err)
@@ -206,6 +208,12 @@ func labelsToCreate(ctx context.Context, tx pgx.Tx, labels []policy.Label) ([]po
 			keys = append(keys, l.Key)
 		}
 		created = append(created, l)
+	}
+	for i, g := range groups {
+		if err := checkGroupKey(g.Key, append(slices.Clone(dims), keys...), fmt.Sprintf("label_groups[%d].key", i)); err != nil {
+			ue, _ := usererr.As(err)
+			f = append(f, ue.Fields...)
+		}
 	}
 	if len(dims)+len(keys) > policy.MaxDimensions {
 		f.Add("labels", fmt.Sprintf("would need %d new label keys; a tenant has at most %d", len(keys), policy.MaxDimensions))
