@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -8,6 +9,7 @@ import (
 	"github.com/remora-sec/remora/compute/policy"
 	"github.com/remora-sec/remora/compute/policystore"
 	"github.com/remora-sec/remora/gateway/httpx"
+	"github.com/remora-sec/remora/infra/ids"
 	"github.com/remora-sec/remora/infra/usererr"
 )
 
@@ -25,8 +27,8 @@ func (in workloadIn) workload(id string) policy.Workload {
 	return policy.Workload{ID: policy.WorkloadID(id), Name: in.Name, Hostname: in.Hostname, Interfaces: in.Interfaces, Labels: in.Labels, Mode: in.Mode}
 }
 
-// workloadUpdate is one item of a bulk update.
-type workloadUpdate struct {
+// workloadItem is one item of a bulk create or update.
+type workloadItem struct {
 	ID string `json:"id"`
 	workloadIn
 }
@@ -101,29 +103,23 @@ func bulkSize(n int, field string) error {
 }
 
 func (a *api) bulkCreateWorkloads(w http.ResponseWriter, r *http.Request) error {
-	var req struct {
-		Items []workloadIn `json:"items"`
-	}
-	if err := httpx.Decode(w, r, &req); err != nil {
-		return err
-	}
-	if err := bulkSize(len(req.Items), "items"); err != nil {
-		return err
-	}
-	ws := make([]policy.Workload, len(req.Items))
-	for i, in := range req.Items {
-		ws[i] = in.workload("")
-	}
-	out, err := a.policy.CreateWorkloads(r.Context(), principal(r).Tenant, ws, "items")
-	if err != nil {
-		return err
-	}
-	return writeList(w, out, "", encWorkload, http.StatusCreated)
+	return a.bulkWrite(w, r, http.StatusCreated, func(ctx context.Context, tenant ids.TenantID, ws []policy.Workload) ([]policystore.WorkloadRecord, error) {
+		return a.policy.CreateWorkloads(ctx, tenant, ws, "items")
+	})
 }
 
 func (a *api) bulkUpdateWorkloads(w http.ResponseWriter, r *http.Request) error {
+	return a.bulkWrite(w, r, http.StatusOK, func(ctx context.Context, tenant ids.TenantID, ws []policy.Workload) ([]policystore.WorkloadRecord, error) {
+		return a.policy.UpdateWorkloads(ctx, tenant, ws, "items", "")
+	})
+}
+
+// bulkWrite decodes {items: [...]} and answers what write made of them.
+// An item's id is for updates; the store refuses one on a create.
+func (a *api) bulkWrite(w http.ResponseWriter, r *http.Request, status int,
+	write func(context.Context, ids.TenantID, []policy.Workload) ([]policystore.WorkloadRecord, error)) error {
 	var req struct {
-		Items []workloadUpdate `json:"items"`
+		Items []workloadItem `json:"items"`
 	}
 	if err := httpx.Decode(w, r, &req); err != nil {
 		return err
@@ -135,11 +131,11 @@ func (a *api) bulkUpdateWorkloads(w http.ResponseWriter, r *http.Request) error 
 	for i, in := range req.Items {
 		ws[i] = in.workload(in.ID)
 	}
-	out, err := a.policy.UpdateWorkloads(r.Context(), principal(r).Tenant, ws, "items", "")
+	out, err := write(r.Context(), principal(r).Tenant, ws)
 	if err != nil {
 		return err
 	}
-	return writeList(w, out, "", encWorkload, http.StatusOK)
+	return writeList(w, out, "", encWorkload, status)
 }
 
 func (a *api) bulkDeleteWorkloads(w http.ResponseWriter, r *http.Request) error {

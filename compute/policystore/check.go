@@ -150,7 +150,7 @@ func flowWorkloads(ctx context.Context, tx pgx.Tx, flows []policy.Flow) ([]polic
 	if err != nil {
 		return nil, fmt.Errorf("load workloads: %w", err)
 	}
-	recs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkloadRecord, error) { return scanWorkload(r) })
+	recs, err := pgx.CollectRows(rows, collectWorkload)
 	if err != nil {
 		return nil, fmt.Errorf("load workloads: %w", err)
 	}

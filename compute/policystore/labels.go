@@ -30,6 +30,8 @@ func (l *LabelRecord) fields() []any {
 	return []any{&l.ID, &l.Key, &l.Value, &l.Revision, &l.CreatedAt, &l.UpdatedAt}
 }
 
+func (l LabelRecord) pageKey() page.Key { return page.Key{Time: l.CreatedAt, ID: string(l.ID)} }
+
 var errLabelNotFound = usererr.New(usererr.NotFound, "label not found")
 
 // ListLabels returns one page of labels, of one key if key is not "".
@@ -39,20 +41,9 @@ func (s *Store) ListLabels(ctx context.Context, tenant ids.TenantID, key string,
 		next string
 	)
 	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
-		after := page.Key{}
-		if pr.After != nil {
-			after = *pr.After
-		}
-		rows, err := tx.Query(ctx, `SELECT `+labelCols+` FROM labels WHERE ($1 = '' OR key = $1)
-			AND (created_at, id) > ($2, $3::uuid) ORDER BY created_at, id LIMIT $4`, key, after.Time, pageID(after.ID), pr.Size()+1)
-		if err != nil {
-			return err
-		}
-		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (LabelRecord, error) {
-			var l LabelRecord
-			return l, r.Scan(l.fields()...)
-		})
-		out, next = page.Of(items, pr.Size(), func(l LabelRecord) page.Key { return page.Key{Time: l.CreatedAt, ID: string(l.ID)} })
+		var err error
+		out, next, err = pg.ListPage(ctx, tx, `SELECT `+labelCols+` FROM labels WHERE ($1 = '' OR key = $1)`, "", []any{key}, pr,
+			pg.Fields((*LabelRecord).fields), LabelRecord.pageKey)
 		return err
 	})
 	if err != nil {

@@ -67,24 +67,10 @@ func (o Objects[T]) List(ctx context.Context, tenant ids.TenantID, sel Selector,
 		if err != nil {
 			return err
 		}
-		after := page.Key{}
-		if pr.After != nil {
-			after = *pr.After
-		}
-		rows, err := tx.Query(ctx, `SELECT `+objectCols+` FROM `+st.objects()+` o
-			WHERE kind = $1 AND (created_at, id) > ($2, $3::uuid) ORDER BY created_at, id LIMIT $4`,
-			o.k.kind, after.Time, pageID(after.ID), pr.Size()+1)
-		if err != nil {
-			return err
-		}
-		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Object[T], error) { return scanObject[T](r) })
-		if err != nil {
-			return err
-		}
-		out, next = page.Of(items, pr.Size(), func(v Object[T]) page.Key {
-			return page.Key{Time: v.CreatedAt, ID: o.k.id(&v.Value)}
-		})
-		return nil
+		out, next, err = pg.ListPage(ctx, tx, `SELECT `+objectCols+` FROM `+st.objects()+` o WHERE kind = $1`, "", []any{o.k.kind}, pr,
+			func(r pgx.CollectableRow) (Object[T], error) { return scanObject[T](r) },
+			func(v Object[T]) page.Key { return page.Key{Time: v.CreatedAt, ID: o.k.id(&v.Value)} })
+		return err
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("list %ss: %w", o.k.what, err)
@@ -240,12 +226,4 @@ func (o Objects[T]) Delete(ctx context.Context, tenant ids.TenantID, id, ifMatch
 		return fmt.Errorf("delete %s: %w", o.k.what, err)
 	}
 	return nil
-}
-
-// pageID is the id part of a page key, or the smallest uuid at the start.
-func pageID(id string) string {
-	if !ids.Valid(id) {
-		return "00000000-0000-0000-0000-000000000000"
-	}
-	return id
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/remora-sec/remora/compute/policy"
 	"github.com/remora-sec/remora/infra/ids"
 	"github.com/remora-sec/remora/infra/page"
+	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/usererr"
 )
 
@@ -49,6 +50,8 @@ func scanWorkload(row pgx.Row) (WorkloadRecord, error) {
 	return w, json.Unmarshal(ifs, &w.Interfaces)
 }
 
+func collectWorkload(r pgx.CollectableRow) (WorkloadRecord, error) { return scanWorkload(r) }
+
 // ListWorkloads returns one page of workloads, those carrying label if it
 // is not "".
 func (s *Store) ListWorkloads(ctx context.Context, tenant ids.TenantID, label string, pr page.Request) ([]WorkloadRecord, string, error) {
@@ -60,18 +63,10 @@ func (s *Store) ListWorkloads(ctx context.Context, tenant ids.TenantID, label st
 		return nil, "", usererr.Field(usererr.Invalid, "label", fmt.Sprintf("must be a label id, not %q", label))
 	}
 	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
-		after := page.Key{}
-		if pr.After != nil {
-			after = *pr.After
-		}
-		rows, err := tx.Query(ctx, workloadSelect+` WHERE ($1::uuid IS NULL OR EXISTS (SELECT 1 FROM workload_labels WHERE workload_id = w.id AND label_id = $1))
-			AND (w.created_at, w.id) > ($2, $3::uuid) ORDER BY w.created_at, w.id LIMIT $4`,
-			nullable(label), after.Time, pageID(after.ID), pr.Size()+1)
-		if err != nil {
-			return err
-		}
-		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkloadRecord, error) { return scanWorkload(r) })
-		out, next = page.Of(items, pr.Size(), func(w WorkloadRecord) page.Key { return page.Key{Time: w.CreatedAt, ID: string(w.ID)} })
+		var err error
+		out, next, err = pg.ListPage(ctx, tx, workloadSelect+` WHERE ($1::uuid IS NULL OR EXISTS
+			(SELECT 1 FROM workload_labels WHERE workload_id = w.id AND label_id = $1))`, "w.", []any{nullable(label)}, pr,
+			collectWorkload, func(w WorkloadRecord) page.Key { return page.Key{Time: w.CreatedAt, ID: string(w.ID)} })
 		return err
 	})
 	if err != nil {
@@ -359,5 +354,5 @@ func writeWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, update
 	if err != nil {
 		return nil, fmt.Errorf("read back workloads: %w", err)
 	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkloadRecord, error) { return scanWorkload(r) })
+	return pgx.CollectRows(rows, collectWorkload)
 }
