@@ -71,9 +71,12 @@ func (s *Store) InTenant(ctx context.Context, id ids.TenantID, fn func(pgx.Tx) e
 // without the row lock. A lock makes Postgres treat the transaction as a
 // write (a transaction id, WAL, a flush at commit), which would otherwise be
 // paid by every read; a read-only fn cannot write into a dropped schema, so
-// it does not need the lock.
+// it does not need the lock. It is REPEATABLE READ: all of fn's statements
+// see one moment, so a read in several statements (a policy and the labels
+// it names) is consistent; for a read-only transaction that costs nothing
+// more and can never fail to serialize.
 func (s *Store) InTenantRead(ctx context.Context, id ids.TenantID, fn func(pgx.Tx) error) error {
-	return s.inTenant(ctx, id, pgx.TxOptions{AccessMode: pgx.ReadOnly}, "", fn)
+	return s.inTenant(ctx, id, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead}, "", fn)
 }
 
 func (s *Store) inTenant(ctx context.Context, id ids.TenantID, opts pgx.TxOptions, lock string, fn func(pgx.Tx) error) error {

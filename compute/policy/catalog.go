@@ -20,6 +20,24 @@ type index struct {
 	services    map[ServiceID]*Service
 	ipLists     map[IPListID]*IPList
 	hasWorkload func(WorkloadID) bool
+	ipSets      map[IPListID]ipSet // parsed on first use, by Decide
+}
+
+// ipSet returns IP list id parsed, parsing it once per index.
+func (ix *index) ipSet(id IPListID) (ipSet, bool) {
+	if s, ok := ix.ipSets[id]; ok {
+		return s, true
+	}
+	l := ix.ipLists[id]
+	if l == nil {
+		return ipSet{}, false
+	}
+	if ix.ipSets == nil {
+		ix.ipSets = make(map[IPListID]ipSet)
+	}
+	s := compileIPList(l)
+	ix.ipSets[id] = s
+	return s, true
 }
 
 // Catalog returns a Catalog over p's objects. Workloads are not part of a

@@ -20,6 +20,27 @@ import (
 //
 // Decision.Rules is never nil (it encodes as [] for a default decision).
 func Decide(p *Policy, ws []Workload, f Flow) (Decision, error) {
+	return NewEvaluator(p, ws).Decide(f)
+}
+
+// Evaluator decides many flows against one policy and set of workloads. It
+// indexes the policy's objects and parses each IP list once, and is
+// otherwise Decide: every flow still walks every rule. Not safe for
+// concurrent use; p and ws must not change while it is in use.
+type Evaluator struct {
+	p  *Policy
+	ws []Workload
+	ix *index
+}
+
+// NewEvaluator returns an Evaluator over p and ws.
+func NewEvaluator(p *Policy, ws []Workload) *Evaluator {
+	return &Evaluator{p: p, ws: ws, ix: p.index(nil)}
+}
+
+// Decide is the package's Decide for flow f.
+func (e *Evaluator) Decide(f Flow) (Decision, error) {
+	p, ws := e.p, e.ws
 	if err := checkFlow(f); err != nil {
 		return Decision{}, fmt.Errorf("decide: %w", err)
 	}
@@ -32,7 +53,7 @@ func Decide(p *Policy, ws []Workload, f Flow) (Decision, error) {
 		return Decision{}, fmt.Errorf("decide: %w", err)
 	}
 
-	ix := p.index(nil)
+	ix := e.ix
 	matched := make(map[Reason][]RuleRef)
 	for i := range p.Rulesets {
 		rs := &p.Rulesets[i]

@@ -28,9 +28,10 @@ func ruleMatches(ix *index, rs *Ruleset, r *Rule, dst *Workload, src source, f F
 		if !scope.matches(ix, dst) {
 			continue
 		}
-		// IP-list consumers ignore the scope: an address outside every
-		// workload has no labels to be in a scope with.
-		if consumers.matchesAddrs(src.addrs) {
+		// An address has no labels to be in a scope with: IP-list
+		// consumers count only where the scope does not bind consumers
+		// (validation refuses them elsewhere; here they match nothing).
+		if (r.UnscopedConsumers || len(rs.Scopes) == 0) && consumers.matchesAddrs(src.addrs) {
 			return true
 		}
 		for _, w := range src.workloads {
@@ -48,7 +49,7 @@ type side struct {
 	all       bool
 	labels    *labelSet // nil when the side has no label or label group actor
 	workloads map[WorkloadID]bool
-	ipLists   []*IPList
+	ipLists   []ipSet
 }
 
 func resolveSide(ix *index, actors []Actor) side {
@@ -66,7 +67,7 @@ func resolveSide(ix *index, actors []Actor) side {
 		case a.LabelGroup != "":
 			terms = append(terms, LabelRef{LabelGroup: a.LabelGroup})
 		case a.IPList != "":
-			if l := ix.ipLists[a.IPList]; l != nil {
+			if l, ok := ix.ipSet(a.IPList); ok {
 				s.ipLists = append(s.ipLists, l)
 			}
 		case a.Workload != "":
@@ -105,7 +106,7 @@ func (s side) matchesWorkload(ix *index, w *Workload) bool {
 func (s side) matchesAddrs(addrs []netip.Addr) bool {
 	for _, l := range s.ipLists {
 		for _, a := range addrs {
-			if l.Contains(a) {
+			if l.contains(a) {
 				return true
 			}
 		}

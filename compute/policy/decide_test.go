@@ -443,3 +443,24 @@ func TestDecideDanglingReferences(t *testing.T) {
 		t.Errorf("scope with a missing label matched: %+v", d)
 	}
 }
+
+// An IP-list consumer in an intra-scope rule of a scoped ruleset is content
+// validation refuses; Decide must not let it widen the rule past the scope.
+func TestDecideIntraScopeIPListMatchesNothing(t *testing.T) {
+	p := worldPolicy(rset("prod", []string{"env=prod"}, rule(Allow, "role=web", "ip:corp", "tcp/80")))
+	ws := worldWorkloads()
+	for _, src := range []string{"192.168.1.10", "corpvm"} {
+		d, err := Decide(p, ws, flow(src, "web1", "tcp/80"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Reason != ByDefault {
+			t.Errorf("from %s: %+v, want the default: an intra-scope IP list matches nothing", src, d)
+		}
+	}
+	// As an extra-scope rule it applies.
+	p = worldPolicy(rset("prod", []string{"env=prod"}, extra(rule(Allow, "role=web", "ip:corp", "tcp/80"))))
+	if d, _ := Decide(p, ws, flow("192.168.1.10", "web1", "tcp/80")); d.Verdict != Allowed {
+		t.Errorf("extra-scope IP list: %+v, want allowed", d)
+	}
+}

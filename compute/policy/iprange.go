@@ -105,19 +105,41 @@ func lastAddr(p netip.Prefix) netip.Addr {
 func canonAddr(a netip.Addr) netip.Addr { return a.Unmap().WithZone("") }
 
 // Contains reports whether ip is in one of l's ranges and in none of its
-// exclusions. Entries that do not parse match nothing; validation refuses
-// them before they get here.
-func (l *IPList) Contains(ip netip.Addr) bool {
-	return anyContains(l.Ranges, ip) && !anyContains(l.Exclusions, ip)
+// exclusions. A list with an entry that does not parse matches nothing
+// (validation refuses such entries before they get here): skipping a bad
+// exclusion would widen the list, so the whole list fails closed.
+func (l *IPList) Contains(ip netip.Addr) bool { return compileIPList(l).contains(ip) }
+
+// ipSet is an IP list parsed once, for matching many addresses.
+type ipSet struct {
+	ranges, exclusions []IPRange
+	ok                 bool // every entry parsed
 }
 
-func anyContains(entries []string, ip netip.Addr) bool {
-	for _, e := range entries {
-		if r, err := ParseIPRange(e); err == nil && r.Contains(ip) {
-			return true
+func compileIPList(l *IPList) ipSet {
+	s := ipSet{ok: true}
+	parse := func(entries []string) []IPRange {
+		out := make([]IPRange, 0, len(entries))
+		for _, e := range entries {
+			r, err := ParseIPRange(e)
+			if err != nil {
+				s.ok = false
+				continue
+			}
+			out = append(out, r)
 		}
+		return mergeRanges(out)
 	}
-	return false
+	s.ranges, s.exclusions = parse(l.Ranges), parse(l.Exclusions)
+	return s
+}
+
+func (s ipSet) contains(ip netip.Addr) bool {
+	if !s.ok {
+		return false
+	}
+	r := IPRange{From: canonAddr(ip), To: canonAddr(ip)}
+	return coveredBy(r, s.ranges) && !coveredBy(r, s.exclusions)
 }
 
 // mergeRanges returns rs as sorted, disjoint, non-adjacent ranges: the

@@ -101,8 +101,8 @@ func TestIPRangeContains(t *testing.T) {
 
 func TestIPListContains(t *testing.T) {
 	l := &IPList{
-		Ranges:     []string{"10.0.0.0/24", "10.0.1.5-10.0.1.9", "2001:db8::/64", "not an address"},
-		Exclusions: []string{"10.0.0.128/25", "10.0.1.7", "2001:db8::1", "10.0.0.1/8"},
+		Ranges:     []string{"10.0.0.0/24", "10.0.1.5-10.0.1.9", "2001:db8::/64"},
+		Exclusions: []string{"10.0.0.128/25", "10.0.1.7", "2001:db8::1"},
 	}
 	for a, want := range map[string]bool{
 		"10.0.0.1":        true,
@@ -115,10 +115,21 @@ func TestIPListContains(t *testing.T) {
 		"2001:db8::2":     true,
 		"2001:db8::1":     false,
 		"2001:db8:1::":    false,
-		"10.0.2.1":        false, // the bad exclusion "10.0.0.1/8" excludes nothing: it does not parse
+		"10.0.2.1":        false,
 	} {
 		if got := l.Contains(addr(a)); got != want {
 			t.Errorf("Contains(%s) = %v, want %v", a, got, want)
+		}
+	}
+	// An entry that does not parse fails the whole list closed: skipping a
+	// bad exclusion would widen the list.
+	for _, bad := range []*IPList{
+		{Ranges: []string{"10.0.0.0/8"}, Exclusions: []string{"10.9.0.0/16 "}},
+		{Ranges: []string{"10.0.0.0/8", "not an address"}},
+		{Ranges: []string{"10.0.0.0/8"}, Exclusions: []string{"10.0.0.1/8"}},
+	} {
+		if bad.Contains(addr("10.9.0.5")) {
+			t.Errorf("%+v contains 10.9.0.5: a list with a bad entry must match nothing", bad)
 		}
 	}
 	if (&IPList{}).Contains(addr("10.0.0.1")) {

@@ -2,7 +2,9 @@ package policystore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -45,6 +47,7 @@ func loadState(ctx context.Context, tx pgx.Tx, st state) (map[ObjectKey]row, err
 func checkCandidate(ctx context.Context, tx pgx.Tx, cand map[ObjectKey]row, field string) error {
 	var f usererr.Fields
 	names := map[string]ObjectKey{}
+	groupKeys := map[string][]string{} // label group key → groups of that key
 	var labelIDs []string
 	users := map[string][]string{} // label id → objects naming it
 	for k, r := range cand {
@@ -56,6 +59,13 @@ func checkCandidate(ctx context.Context, tx pgx.Tx, cand map[ObjectKey]row, fiel
 		refs, err := docRefs(k.Kind, r.doc)
 		if err != nil {
 			return fmt.Errorf("decode %s %s: %w", k.Kind, k.ID, err)
+		}
+		if k.Kind == policy.KindLabelGroup {
+			var g policy.LabelGroup
+			if err := json.Unmarshal(r.doc, &g); err != nil {
+				return fmt.Errorf("decode %s %s: %w", k.Kind, k.ID, err)
+			}
+			groupKeys[g.Key] = append(groupKeys[g.Key], describe(k, r))
 		}
 		for _, ref := range refs {
 			switch ref.Kind {
@@ -84,6 +94,15 @@ func checkCandidate(ctx context.Context, tx pgx.Tx, cand map[ObjectKey]row, fiel
 	}
 	for _, id := range missing {
 		f.Add(field, fmt.Sprintf("%s refers to label %s, which was deleted", users[id][0], id))
+	}
+	dims, err := dimensionKeys(ctx, tx)
+	if err != nil {
+		return err
+	}
+	for key, groups := range groupKeys {
+		if !slices.Contains(dims, key) {
+			f.Add(field, fmt.Sprintf("%s has the label key %q, which was deleted", groups[0], key))
+		}
 	}
 	return f.Err()
 }

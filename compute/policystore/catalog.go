@@ -14,7 +14,11 @@ import (
 // needs, and no more: every label group (nesting must be followed to find
 // cycles and expand groups), the labels named by refs or by any group, and
 // whether the named services, IP lists and workloads exist.
-func loadCatalog(ctx context.Context, tx pgx.Tx, refs []policy.Ref) (policy.Catalog, error) {
+//
+// Workloads come and go (a VEN unpairs) and a rule naming a gone one just
+// matches nothing; so a workload named by kept (the refs of what is being
+// replaced) counts as existing. Only a newly named workload must exist.
+func loadCatalog(ctx context.Context, tx pgx.Tx, refs, kept []policy.Ref) (policy.Catalog, error) {
 	p := &policy.Policy{}
 	if err := queryDocs(ctx, tx, `SELECT doc FROM draft_objects WHERE kind = 'label_group'`, &p.LabelGroups); err != nil {
 		return nil, fmt.Errorf("load label groups: %w", err)
@@ -68,6 +72,11 @@ func loadCatalog(ctx context.Context, tx pgx.Tx, refs []policy.Ref) (policy.Cata
 	workloads, err := exist(`SELECT id::text FROM workloads WHERE id = ANY($1::uuid[])`, want["workload"])
 	if err != nil {
 		return nil, fmt.Errorf("load workloads: %w", err)
+	}
+	for _, r := range kept {
+		if r.Kind == policy.RefWorkload {
+			workloads[r.ID] = true
+		}
 	}
 	return p.Catalog(func(id policy.WorkloadID) bool { return workloads[string(id)] }), nil
 }

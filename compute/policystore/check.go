@@ -69,8 +69,12 @@ func (s *Store) Check(ctx context.Context, tenant ids.TenantID, sel Selector, qs
 			return err
 		}
 		out = make([]policy.Decision, len(flows))
+		ev := policy.NewEvaluator(p, ws)
 		for i, fl := range flows {
-			if out[i], err = policy.Decide(p, ws, fl); err != nil {
+			if err := ctx.Err(); err != nil {
+				return err // the client left: stop spending CPU on it
+			}
+			if out[i], err = ev.Decide(fl); err != nil {
 				return fmt.Errorf("decide flow %d: %w", i, err)
 			}
 		}

@@ -101,6 +101,9 @@ func dimensionTaken(field, key string) error {
 // DeleteDimension removes a custom label key that no label, and no label
 // group of the draft or the active version, uses.
 func (s *Store) DeleteDimension(ctx context.Context, tenant ids.TenantID, key string) error {
+	if policy.ValidateDimension(key) != nil {
+		return usererr.New(usererr.NotFound, "label key not found") // no such key can exist
+	}
 	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
 		active, err := lockHead(ctx, tx)
 		if err != nil {
@@ -110,13 +113,20 @@ func (s *Store) DeleteDimension(ctx context.Context, tenant ids.TenantID, key st
 			builtin        bool
 			labels, groups int
 		)
-		err = tx.QueryRow(ctx, `SELECT builtin, (SELECT count(*) FROM labels WHERE key = $1),
-				(SELECT count(*) FROM draft_objects WHERE kind = 'label_group' AND doc->>'key' = $1)
-				+ (SELECT count(*) FROM version_objects WHERE version = $2 AND kind = 'label_group' AND doc->>'key' = $1)
-			FROM label_dimensions WHERE key = $1 FOR UPDATE`, key, active).Scan(&builtin, &labels, &groups)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
+		// Lock, then count in a statement of its own: its snapshot is
+		// taken after the lock, so it sees a label created meanwhile.
+		err = tx.QueryRow(ctx, `SELECT builtin FROM label_dimensions WHERE key = $1 FOR UPDATE`, key).Scan(&builtin)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return usererr.New(usererr.NotFound, "label key not found")
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM labels WHERE key = $1),
+				(SELECT count(*) FROM draft_objects WHERE kind = 'label_group' AND doc->>'key' = $1)
+				+ (SELECT count(*) FROM version_objects WHERE version = $2 AND kind = 'label_group' AND doc->>'key' = $1)`,
+			key, active).Scan(&labels, &groups)
+		switch {
 		case err != nil:
 			return err
 		case builtin:
@@ -127,6 +137,9 @@ func (s *Store) DeleteDimension(ctx context.Context, tenant ids.TenantID, key st
 			return usererr.New(usererr.Conflict, fmt.Sprintf("label groups of the draft or the active version have the key %q: delete them first", key))
 		}
 		_, err = tx.Exec(ctx, `DELETE FROM label_dimensions WHERE key = $1`, key)
+		if pg.IsForeignKeyViolation(err) {
+			return usererr.New(usererr.Conflict, fmt.Sprintf("labels have the key %q: delete them first", key))
+		}
 		return err
 	})
 	if err != nil {

@@ -40,13 +40,33 @@ var labelGroupKind = kind[policy.LabelGroup]{
 	},
 	refs:     (*policy.LabelGroup).Refs,
 	validate: policy.ValidateLabelGroup,
-	checkTx: func(ctx context.Context, tx pgx.Tx, g *policy.LabelGroup) error {
-		dims, err := dimensionKeys(ctx, tx)
-		if err != nil {
-			return err
-		}
-		return checkGroupKey(g.Key, dims, "key")
-	},
+	checkTx:  checkLabelGroup,
+}
+
+// checkLabelGroup checks g's key against the tenant's label keys and, since
+// a group nests only groups of its own key, against the groups of the
+// draft that nest g.
+func checkLabelGroup(ctx context.Context, tx pgx.Tx, g *policy.LabelGroup) error {
+	dims, err := dimensionKeys(ctx, tx)
+	if err != nil {
+		return err
+	}
+	if err := checkGroupKey(g.Key, dims, "key"); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, `SELECT format('draft label group %s (%s) of key %s', to_json(name), id, to_json(doc->>'key'))
+		FROM draft_objects WHERE kind = 'label_group' AND doc->'groups' ? $1 AND doc->>'key' <> $2 ORDER BY name`, string(g.ID), g.Key)
+	if err != nil {
+		return fmt.Errorf("find parent groups: %w", err)
+	}
+	parents, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("find parent groups: %w", err)
+	}
+	if len(parents) > 0 {
+		return inUse(fmt.Sprintf("label group %q, nested in groups of another key,", g.Name), parents)
+	}
+	return nil
 }
 
 // checkGroupKey refuses a label group whose key is not one of dims: its

@@ -40,6 +40,9 @@ func (s *Store) ListLabels(ctx context.Context, tenant ids.TenantID, key string,
 		out  []LabelRecord
 		next string
 	)
+	if key != "" && policy.ValidateDimension(key) != nil {
+		return []LabelRecord{}, "", nil // no label can have such a key
+	}
 	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
 		var err error
 		out, next, err = pg.ListPage(ctx, tx, `SELECT `+labelCols+` FROM labels WHERE ($1 = '' OR key = $1)`, "", []any{key}, pr,
@@ -82,6 +85,11 @@ func getLabel(ctx context.Context, tx pgx.Tx, id, lock string) (LabelRecord, err
 func (s *Store) CreateLabel(ctx context.Context, tenant ids.TenantID, key, value string) (LabelRecord, error) {
 	var l LabelRecord
 	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		// The policy head first, as every writer of labels and keys takes
+		// it: an import checks labels and then creates its own.
+		if _, err := lockHead(ctx, tx); err != nil {
+			return err
+		}
 		dims, err := dimensionKeys(ctx, tx)
 		if err != nil {
 			return err
@@ -114,6 +122,9 @@ func labelTaken(err error, field, key, value string) error {
 func (s *Store) UpdateLabel(ctx context.Context, tenant ids.TenantID, id, key, value, ifMatch string) (LabelRecord, error) {
 	var l LabelRecord
 	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		if _, err := lockHead(ctx, tx); err != nil {
+			return err
+		}
 		cur, err := getLabel(ctx, tx, id, "FOR UPDATE")
 		if err != nil {
 			return err

@@ -113,7 +113,7 @@ func (o Objects[T]) Create(ctx context.Context, tenant ids.TenantID, v T) (Objec
 			return err
 		}
 		var err error
-		out, err = o.write(ctx, tx, v, `INSERT INTO draft_objects (kind, id, name, doc, revision)
+		out, err = o.write(ctx, tx, v, nil, `INSERT INTO draft_objects (kind, id, name, doc, revision)
 			VALUES ($1, $2, $3, $4, nextval('revisions')) RETURNING `+objectCols)
 		return err
 	})
@@ -138,11 +138,15 @@ func (o Objects[T]) Update(ctx context.Context, tenant ids.TenantID, id string, 
 		if _, err := lockHead(ctx, tx); err != nil {
 			return err
 		}
-		if err := o.precondition(ctx, tx, id, ifMatch); err != nil {
+		was, err := o.precondition(ctx, tx, id, ifMatch)
+		if err != nil {
 			return err
 		}
-		var err error
-		out, err = o.write(ctx, tx, v, `UPDATE draft_objects SET name = $3, doc = $4, revision = nextval('revisions'), updated_at = now()
+		kept, err := docRefs(o.k.kind, was)
+		if err != nil {
+			return fmt.Errorf("decode stored document: %w", err)
+		}
+		out, err = o.write(ctx, tx, v, kept, `UPDATE draft_objects SET name = $3, doc = $4, revision = nextval('revisions'), updated_at = now()
 			WHERE kind = $1 AND id = $2 RETURNING `+objectCols)
 		return err
 	})
@@ -152,22 +156,27 @@ func (o Objects[T]) Update(ctx context.Context, tenant ids.TenantID, id string, 
 	return out, nil
 }
 
-// precondition checks that the draft object exists and matches ifMatch.
-func (o Objects[T]) precondition(ctx context.Context, tx pgx.Tx, id, ifMatch string) error {
-	var rev int64
-	err := tx.QueryRow(ctx, `SELECT revision FROM draft_objects WHERE kind = $1 AND id = $2`, o.k.kind, id).Scan(&rev)
+// precondition checks that the draft object exists and matches ifMatch,
+// and returns its document.
+func (o Objects[T]) precondition(ctx context.Context, tx pgx.Tx, id, ifMatch string) ([]byte, error) {
+	var (
+		rev int64
+		doc []byte
+	)
+	err := tx.QueryRow(ctx, `SELECT revision, doc FROM draft_objects WHERE kind = $1 AND id = $2`, o.k.kind, id).Scan(&rev, &doc)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return o.notFound()
+		return nil, o.notFound()
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return checkIfMatch(ifMatch, rev)
+	return doc, checkIfMatch(ifMatch, rev)
 }
 
 // write fills and validates v against the draft, then runs query (an
-// INSERT or UPDATE of draft_objects taking kind, id, name, doc).
-func (o Objects[T]) write(ctx context.Context, tx pgx.Tx, v T, query string) (Object[T], error) {
+// INSERT or UPDATE of draft_objects taking kind, id, name, doc). kept are
+// the references of the version v replaces.
+func (o Objects[T]) write(ctx context.Context, tx pgx.Tx, v T, kept []policy.Ref, query string) (Object[T], error) {
 	o.k.fill(&v)
 	if o.k.checkTx != nil {
 		if err := o.k.checkTx(ctx, tx, &v); err != nil {
@@ -175,7 +184,7 @@ func (o Objects[T]) write(ctx context.Context, tx pgx.Tx, v T, query string) (Ob
 		}
 	}
 	refs := o.k.refs(&v)
-	cat, err := loadCatalog(ctx, tx, refs)
+	cat, err := loadCatalog(ctx, tx, refs, kept)
 	if err != nil {
 		return Object[T]{}, err
 	}
@@ -209,7 +218,7 @@ func (o Objects[T]) Delete(ctx context.Context, tenant ids.TenantID, id, ifMatch
 		if _, err := lockHead(ctx, tx); err != nil {
 			return err
 		}
-		if err := o.precondition(ctx, tx, id, ifMatch); err != nil {
+		if _, err := o.precondition(ctx, tx, id, ifMatch); err != nil {
 			return err
 		}
 		users, err := usersOf(ctx, tx, state{draft: true}, policy.Ref{Kind: string(o.k.kind), ID: id})

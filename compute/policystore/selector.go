@@ -3,6 +3,7 @@ package policystore
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
@@ -78,11 +79,14 @@ func (s Selector) resolve(ctx context.Context, tx pgx.Tx) (state, error) {
 		return state{n: n}, nil
 	}
 	var ok bool
+	if !versionFits(s.N) {
+		return state{}, errVersionNotFound(s.N)
+	}
 	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM policy_versions WHERE version = $1)`, s.N).Scan(&ok); err != nil {
 		return state{}, fmt.Errorf("find version %d: %w", s.N, err)
 	}
 	if !ok {
-		return state{}, usererr.New(usererr.NotFound, fmt.Sprintf("policy version %d not found", s.N))
+		return state{}, errVersionNotFound(s.N)
 	}
 	return state{n: s.N}, nil
 }
@@ -95,4 +99,12 @@ func (st state) objects() string {
 		return `(SELECT kind, id, name, doc, revision, created_at, updated_at FROM draft_objects)`
 	}
 	return fmt.Sprintf(`(SELECT kind, id, name, doc, revision, created_at, updated_at FROM version_objects WHERE version = %d)`, st.n)
+}
+
+// versionFits reports whether n can be a version number at all: the column
+// is an int4, and a larger number must be "not found", not a query error.
+func versionFits(n int) bool { return n >= 1 && n <= math.MaxInt32 }
+
+func errVersionNotFound(n int) error {
+	return usererr.New(usererr.NotFound, fmt.Sprintf("policy version %d not found", n))
 }

@@ -96,7 +96,11 @@ func (s *Store) Import(ctx context.Context, tenant ids.TenantID, doc *policy.Pol
 		if _, err := lockHead(ctx, tx); err != nil {
 			return err
 		}
-		workloads, err := existingWorkloads(ctx, tx, doc)
+		draft, err := loadState(ctx, tx, state{draft: true})
+		if err != nil {
+			return err
+		}
+		workloads, err := existingWorkloads(ctx, tx, doc, draft)
 		if err != nil {
 			return err
 		}
@@ -110,10 +114,6 @@ func (s *Store) Import(ctx context.Context, tenant ids.TenantID, doc *policy.Pol
 			return err
 		}
 		res.LabelsCreated = newLabels
-		draft, err := loadState(ctx, tx, state{draft: true})
-		if err != nil {
-			return err
-		}
 		objs := documentObjects(doc)
 		res.Changes = importChanges(draft, objs)
 		if dryRun {
@@ -145,7 +145,11 @@ func fillDocument(doc *policy.Policy) {
 	doc.Labels = nonNil(doc.Labels)
 }
 
-func existingWorkloads(ctx context.Context, tx pgx.Tx, doc *policy.Policy) (map[string]bool, error) {
+// existingWorkloads returns which workloads named by doc's rules count as
+// existing: those that do, and those the draft already names (a rule
+// naming a gone workload matches nothing; re-importing an export of such a
+// draft must work).
+func existingWorkloads(ctx context.Context, tx pgx.Tx, doc *policy.Policy, draft map[ObjectKey]row) (map[string]bool, error) {
 	var want []string
 	for _, rs := range doc.Rulesets {
 		for _, r := range rs.Refs() {
@@ -159,11 +163,25 @@ func existingWorkloads(ctx context.Context, tx pgx.Tx, doc *policy.Policy) (map[
 		return nil, fmt.Errorf("load workloads: %w", err)
 	}
 	found, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
 	set := map[string]bool{}
 	for _, id := range found {
 		set[id] = true
 	}
-	return set, err
+	for k, r := range draft {
+		refs, err := docRefs(k.Kind, r.doc)
+		if err != nil {
+			return nil, fmt.Errorf("decode %s %s: %w", k.Kind, k.ID, err)
+		}
+		for _, ref := range refs {
+			if ref.Kind == policy.RefWorkload {
+				set[ref.ID] = true
+			}
+		}
+	}
+	return set, nil
 }
 
 // labelsToCreate returns the document's labels the tenant lacks, and the

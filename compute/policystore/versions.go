@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -84,9 +85,12 @@ func (s *Store) GetVersion(ctx context.Context, tenant ids.TenantID, n int) (Ver
 
 func getVersion(ctx context.Context, tx pgx.Tx, n int) (Version, error) {
 	var v Version
+	if !versionFits(n) {
+		return v, errVersionNotFound(n)
+	}
 	err := tx.QueryRow(ctx, `SELECT `+versionCols+` FROM policy_versions WHERE version = $1`, n).Scan(v.fields()...)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return v, usererr.New(usererr.NotFound, fmt.Sprintf("policy version %d not found", n))
+		return v, errVersionNotFound(n)
 	}
 	return v, err
 }
@@ -99,6 +103,8 @@ func checkNote(note string, required bool) error {
 		return usererr.Field(usererr.Invalid, "note", "is required: say what this change is for")
 	case n > 1024:
 		return usererr.Field(usererr.Invalid, "note", "must be at most 1024 characters")
+	case strings.ContainsFunc(note, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }):
+		return usererr.Field(usererr.Invalid, "note", "must not hold control characters other than newlines and tabs")
 	}
 	return nil
 }

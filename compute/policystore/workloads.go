@@ -283,7 +283,7 @@ func validateWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, pre
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM labels WHERE id = ANY($1::uuid[]) FOR KEY SHARE`, labelIDs); err != nil {
 		return fmt.Errorf("lock labels: %w", err)
 	}
-	cat, err := loadCatalog(ctx, tx, refs)
+	cat, err := loadCatalog(ctx, tx, refs, nil)
 	if err != nil {
 		return err
 	}
