@@ -20,7 +20,11 @@ type index struct {
 	services    map[ServiceID]*Service
 	ipLists     map[IPListID]*IPList
 	hasWorkload func(WorkloadID) bool
-	ipSets      map[IPListID]ipSet // parsed on first use, by Decide
+	// Decide's memos, filled on first use. Keys are addresses inside the
+	// Policy, which must not change while the index is in use.
+	ipSets map[IPListID]ipSet
+	sides  map[*Actor]side // by the address of a side's first actor
+	scopes map[*Scope]labelSet
 }
 
 // ipSet returns IP list id parsed, parsing it once per index.

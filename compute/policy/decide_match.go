@@ -15,16 +15,16 @@ func ruleMatches(ix *index, rs *Ruleset, r *Rule, dst *Workload, src source, f F
 	if !rs.IsEnabled() || !r.IsEnabled() || !servicesMatch(ix, r.Services, f) {
 		return false
 	}
-	if !resolveSide(ix, r.Providers).matchesWorkload(ix, dst) {
+	if !ix.side(r.Providers).matchesWorkload(ix, dst) {
 		return false
 	}
-	consumers := resolveSide(ix, r.Consumers)
+	consumers := ix.side(r.Consumers)
 	scopes := rs.Scopes
 	if len(scopes) == 0 {
 		scopes = []Scope{nil}
 	}
-	for _, s := range scopes {
-		scope := resolveLabelSet(ix, s)
+	for i := range scopes {
+		scope := ix.scope(&scopes[i])
 		if !scope.matches(ix, dst) {
 			continue
 		}
@@ -50,6 +50,36 @@ type side struct {
 	labels    *labelSet // nil when the side has no label or label group actor
 	workloads map[WorkloadID]bool
 	ipLists   []ipSet
+}
+
+// side resolves one side of a rule, once per index: an Evaluator asked
+// about many flows walks every rule each time, but resolves each only once.
+func (ix *index) side(actors []Actor) side {
+	if len(actors) == 0 {
+		return side{}
+	}
+	if ix.sides == nil {
+		ix.sides = make(map[*Actor]side)
+	}
+	if s, ok := ix.sides[&actors[0]]; ok {
+		return s
+	}
+	s := resolveSide(ix, actors)
+	ix.sides[&actors[0]] = s
+	return s
+}
+
+// scope resolves a scope, once per index.
+func (ix *index) scope(s *Scope) labelSet {
+	if ls, ok := ix.scopes[s]; ok {
+		return ls
+	}
+	if ix.scopes == nil {
+		ix.scopes = make(map[*Scope]labelSet)
+	}
+	ls := resolveLabelSet(ix, *s)
+	ix.scopes[s] = ls
+	return ls
 }
 
 func resolveSide(ix *index, actors []Actor) side {
