@@ -54,19 +54,12 @@ func (s *Store) CreateDimension(ctx context.Context, tenant ids.TenantID, key st
 	if err := policy.ValidateDimension(key); err != nil {
 		return Dimension{}, err
 	}
-	var d Dimension
-	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+	return write(ctx, s, tenant, "create dimension", func(tx pgx.Tx) (Dimension, error) {
 		if _, err := lockHead(ctx, tx); err != nil {
-			return err
+			return Dimension{}, err
 		}
-		var err error
-		d, err = insertDimension(ctx, tx, key, "key")
-		return err
+		return insertDimension(ctx, tx, key, "key")
 	})
-	if err != nil {
-		return d, fmt.Errorf("create dimension: %w", err)
-	}
-	return d, nil
 }
 
 // insertDimension adds key within a transaction holding the policy head,

@@ -57,16 +57,7 @@ func (s *Store) ListLabels(ctx context.Context, tenant ids.TenantID, key string,
 
 // GetLabel returns one label.
 func (s *Store) GetLabel(ctx context.Context, tenant ids.TenantID, id string) (LabelRecord, error) {
-	var l LabelRecord
-	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
-		var err error
-		l, err = getLabel(ctx, tx, id, "")
-		return err
-	})
-	if err != nil {
-		return l, fmt.Errorf("get label: %w", err)
-	}
-	return l, nil
+	return read(ctx, s, tenant, "get label", func(tx pgx.Tx) (LabelRecord, error) { return getLabel(ctx, tx, id, "") })
 }
 
 func getLabel(ctx context.Context, tx pgx.Tx, id, lock string) (LabelRecord, error) {

@@ -80,25 +80,20 @@ func (o Objects[T]) List(ctx context.Context, tenant ids.TenantID, sel Selector,
 
 // Get returns one object in state sel.
 func (o Objects[T]) Get(ctx context.Context, tenant ids.TenantID, id string, sel Selector) (Object[T], error) {
-	var v Object[T]
 	if !ids.Valid(id) {
-		return v, o.notFound()
+		return Object[T]{}, o.notFound()
 	}
-	err := o.s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
+	return read(ctx, o.s, tenant, "get "+o.k.what, func(tx pgx.Tx) (Object[T], error) {
 		st, err := sel.resolve(ctx, tx)
 		if err != nil {
-			return err
+			return Object[T]{}, err
 		}
-		v, err = scanObject[T](tx.QueryRow(ctx, `SELECT `+objectCols+` FROM `+st.objects()+` o WHERE kind = $1 AND id = $2`, o.k.kind, id))
+		v, err := scanObject[T](tx.QueryRow(ctx, `SELECT `+objectCols+` FROM `+st.objects()+` o WHERE kind = $1 AND id = $2`, o.k.kind, id))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return o.notFound()
+			return v, o.notFound()
 		}
-		return err
+		return v, err
 	})
-	if err != nil {
-		return v, fmt.Errorf("get %s: %w", o.k.what, err)
-	}
-	return v, nil
 }
 
 // Create adds v to the draft under a new id; v must not carry one.
@@ -107,20 +102,13 @@ func (o Objects[T]) Create(ctx context.Context, tenant ids.TenantID, v T) (Objec
 		return Object[T]{}, usererr.Field(usererr.Invalid, "id", "is assigned by the server: leave it out, or PUT to update an object")
 	}
 	o.k.setID(&v, ids.New())
-	var out Object[T]
-	err := o.s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+	return write(ctx, o.s, tenant, "create "+o.k.what, func(tx pgx.Tx) (Object[T], error) {
 		if _, err := lockHead(ctx, tx); err != nil {
-			return err
+			return Object[T]{}, err
 		}
-		var err error
-		out, err = o.write(ctx, tx, v, nil, `INSERT INTO draft_objects (kind, id, name, doc, revision)
+		return o.write(ctx, tx, v, nil, `INSERT INTO draft_objects (kind, id, name, doc, revision)
 			VALUES ($1, $2, $3, $4, nextval('revisions')) RETURNING `+objectCols)
-		return err
 	})
-	if err != nil {
-		return out, fmt.Errorf("create %s: %w", o.k.what, err)
-	}
-	return out, nil
 }
 
 // Update replaces the draft object id with v. v's id must be empty or id;

@@ -12,6 +12,7 @@ package policystore
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
@@ -50,4 +51,30 @@ func lockHead(ctx context.Context, tx pgx.Tx) (active int, err error) {
 func activeVersion(ctx context.Context, tx pgx.Tx) (active int, err error) {
 	err = tx.QueryRow(ctx, `SELECT active FROM policy_head`).Scan(&active)
 	return active, err
+}
+
+// read runs fn in a read-only transaction in tenant's schema and returns
+// its result; an error is wrapped with what the caller was doing.
+func read[T any](ctx context.Context, s *Store, tenant ids.TenantID, what string, fn func(pgx.Tx) (T, error)) (T, error) {
+	return inTx(ctx, s.tenants.InTenantRead, tenant, what, fn)
+}
+
+// write is read for fn that writes: a read-write transaction holding the
+// tenant row against deletion.
+func write[T any](ctx context.Context, s *Store, tenant ids.TenantID, what string, fn func(pgx.Tx) (T, error)) (T, error) {
+	return inTx(ctx, s.tenants.InTenant, tenant, what, fn)
+}
+
+func inTx[T any](ctx context.Context, in func(context.Context, ids.TenantID, func(pgx.Tx) error) error,
+	tenant ids.TenantID, what string, fn func(pgx.Tx) (T, error)) (T, error) {
+	var out T
+	err := in(ctx, tenant, func(tx pgx.Tx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return out, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
 }

@@ -71,16 +71,7 @@ func (s *Store) ListVersions(ctx context.Context, tenant ids.TenantID, pr page.R
 
 // GetVersion returns version n.
 func (s *Store) GetVersion(ctx context.Context, tenant ids.TenantID, n int) (Version, error) {
-	var v Version
-	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
-		var err error
-		v, err = getVersion(ctx, tx, n)
-		return err
-	})
-	if err != nil {
-		return v, fmt.Errorf("get version: %w", err)
-	}
-	return v, nil
+	return read(ctx, s, tenant, "get version", func(tx pgx.Tx) (Version, error) { return getVersion(ctx, tx, n) })
 }
 
 func getVersion(ctx context.Context, tx pgx.Tx, n int) (Version, error) {
@@ -167,21 +158,17 @@ func resetDraft(ctx context.Context, tx pgx.Tx, n int) error {
 // Revert drops every pending change: the draft becomes the active version
 // again. It returns what was dropped.
 func (s *Store) Revert(ctx context.Context, tenant ids.TenantID) (Changes, error) {
-	var c Changes
-	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+	return write(ctx, s, tenant, "revert", func(tx pgx.Tx) (Changes, error) {
 		active, err := lockHead(ctx, tx)
 		if err != nil {
-			return err
+			return Changes{}, err
 		}
-		if c, err = diffStates(ctx, tx, state{n: active}, state{draft: true}); err != nil {
-			return err
+		c, err := diffStates(ctx, tx, state{n: active}, state{draft: true})
+		if err != nil {
+			return c, err
 		}
-		return resetDraft(ctx, tx, active)
+		return c, resetDraft(ctx, tx, active)
 	})
-	if err != nil {
-		return c, fmt.Errorf("revert: %w", err)
-	}
-	return c, nil
 }
 
 // Rollback makes a new version equal to version n and makes the draft

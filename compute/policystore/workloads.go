@@ -88,26 +88,20 @@ func (s *Store) GetWorkload(ctx context.Context, tenant ids.TenantID, id string)
 	if !ids.Valid(id) {
 		return w, errWorkloadNotFound
 	}
-	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
-		var err error
-		w, err = scanWorkload(tx.QueryRow(ctx, workloadSelect+` WHERE w.id = $1`, id))
+	return read(ctx, s, tenant, "get workload", func(tx pgx.Tx) (WorkloadRecord, error) {
+		w, err := scanWorkload(tx.QueryRow(ctx, workloadSelect+` WHERE w.id = $1`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return errWorkloadNotFound
+			return w, errWorkloadNotFound
 		}
-		return err
+		return w, err
 	})
-	if err != nil {
-		return w, fmt.Errorf("get workload: %w", err)
-	}
-	return w, nil
 }
 
 // CreateWorkloads adds unmanaged workloads, all or none. A single create is
 // a batch of one: prefix is "" then, "items" for a bulk request, and field
 // errors are reported as prefix[i].field.
 func (s *Store) CreateWorkloads(ctx context.Context, tenant ids.TenantID, ws []policy.Workload, prefix string) ([]WorkloadRecord, error) {
-	var out []WorkloadRecord
-	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+	return write(ctx, s, tenant, "create workloads", func(tx pgx.Tx) ([]WorkloadRecord, error) {
 		var f usererr.Fields
 		for i := range ws {
 			if ws[i].ID != "" {
@@ -119,16 +113,10 @@ func (s *Store) CreateWorkloads(ctx context.Context, tenant ids.TenantID, ws []p
 			ws[i].ID = policy.WorkloadID(ids.New())
 		}
 		if err := validateWorkloads(ctx, tx, ws, prefix, f); err != nil {
-			return err
+			return nil, err
 		}
-		var err error
-		out, err = writeWorkloads(ctx, tx, ws, false)
-		return err
+		return writeWorkloads(ctx, tx, ws, false)
 	})
-	if err != nil {
-		return nil, fmt.Errorf("create workloads: %w", err)
-	}
-	return out, nil
 }
 
 // UpdateWorkloads replaces workloads by id, all or none. ifMatch (single
