@@ -63,10 +63,11 @@ func (e *Engine) compilePolicy() {
 				}
 				prov := e.side(r.Providers, s, false)
 				cons := e.side(r.Consumers, consScope, ipOK)
-				e.bindings = append(e.bindings, &binding{
-					ruleset: rs.ID, rule: r.ID, class: class, provider: prov, consumer: cons,
-					peerIn: e.intern(cons), peerOut: e.intern(prov), ports: ports,
-				})
+				b := &binding{ruleset: rs.ID, rule: r.ID, class: class, provider: prov, consumer: cons,
+					peerIn: e.intern(cons), peerOut: e.intern(prov), ports: ports}
+				b.peerOut.asProvider = append(b.peerOut.asProvider, b)
+				b.peerIn.asConsumer = append(b.peerIn.asConsumer, b)
+				e.bindings = append(e.bindings, b)
 			}
 		}
 	}

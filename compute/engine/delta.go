@@ -34,16 +34,19 @@ func (e *Engine) UpsertWorkload(w policy.Workload) Delta {
 	e.workloads[w.ID] = w
 	old := e.nodes[w.ID]
 	n := newNode(&w, e.labels)
+	n.matched = e.index.matching(n)
+	removed, added := map[*selector][]netip.Addr{}, map[*selector][]netip.Addr{}
+	if old != nil {
+		for _, s := range old.matched {
+			removed[s] = s.remove(old)
+		}
+	}
+	for _, s := range n.matched {
+		added[s] = s.add(n)
+	}
 	var d Delta
-	for _, s := range e.sortedSelectors() {
-		var removed, added []netip.Addr
-		if old != nil && s.matched[w.ID] {
-			removed = s.remove(old)
-		}
-		if s.m.matches(n) {
-			added = s.add(n)
-		}
-		if sd, ok := netDelta(s.id, added, removed); ok {
+	for _, s := range sortedSelectors(removed, added) {
+		if sd, ok := netDelta(s.id, added[s], removed[s]); ok {
 			d.Sets = append(d.Sets, sd)
 		}
 	}
@@ -63,11 +66,9 @@ func (e *Engine) RemoveWorkload(id policy.WorkloadID) Delta {
 		return Delta{}
 	}
 	var d Delta
-	for _, s := range e.sortedSelectors() {
-		if s.matched[id] {
-			if sd, ok := netDelta(s.id, nil, s.remove(old)); ok {
-				d.Sets = append(d.Sets, sd)
-			}
+	for _, s := range old.matched {
+		if sd, ok := netDelta(s.id, nil, s.remove(old)); ok {
+			d.Sets = append(d.Sets, sd)
 		}
 	}
 	delete(e.nodes, id)
@@ -118,12 +119,19 @@ func (e *Engine) SetPolicy(p *policy.Policy) Delta {
 	return d
 }
 
-// sortedSelectors gives deltas a deterministic order.
-func (e *Engine) sortedSelectors() []*selector {
-	out := make([]*selector, 0, len(e.selectors))
-	for _, id := range sortedKeys(e.selectors) {
-		out = append(out, e.selectors[id])
+// sortedSelectors lists the keys of both maps once, in id order, so
+// deltas come in a deterministic order.
+func sortedSelectors(a, b map[*selector][]netip.Addr) []*selector {
+	var out []*selector
+	for s := range a {
+		out = append(out, s)
 	}
+	for s := range b {
+		if _, dup := a[s]; !dup {
+			out = append(out, s)
+		}
+	}
+	slices.SortFunc(out, func(x, y *selector) int { return compareString(x.id, y.id) })
 	return out
 }
 

@@ -19,7 +19,8 @@ type Engine struct {
 	workloads map[policy.WorkloadID]policy.Workload // as given, to rebuild nodes when labels change
 	nodes     map[policy.WorkloadID]*node
 	bindings  []*binding
-	selectors map[string]*selector              // by id
+	selectors map[string]*selector // by id
+	index     *index
 	rules     map[policy.WorkloadID][]wire.Rule // each workload's rules, canonical order
 }
 
@@ -64,11 +65,14 @@ func (e *Engine) setPolicy(p *policy.Policy) {
 func (e *Engine) compile() {
 	e.selectors = make(map[string]*selector)
 	e.compilePolicy()
+	e.index = newIndex()
+	for _, id := range sortedKeys(e.selectors) {
+		e.index.file(e.selectors[id])
+	}
 	for _, n := range e.nodes {
-		for _, s := range e.selectors {
-			if s.m.matches(n) {
-				s.add(n)
-			}
+		n.matched = e.index.matching(n)
+		for _, s := range n.matched {
+			s.add(n)
 		}
 	}
 	e.rules = make(map[policy.WorkloadID][]wire.Rule, len(e.nodes))
@@ -124,12 +128,24 @@ func (s *selector) remove(n *node) []netip.Addr {
 // outbound rule to each binding whose consumer side n is on.
 func (e *Engine) rulesOf(n *node) []wire.Rule {
 	var out []wire.Rule
-	for _, b := range e.bindings {
-		if b.provider.matches(n) {
+	outbound := func(s *selector) {
+		for _, b := range s.asConsumer {
+			out = append(out, b.wireRules(wire.Outbound, b.peerOut.id)...)
+		}
+	}
+	for _, s := range n.matched {
+		for _, b := range s.asProvider {
 			out = append(out, b.wireRules(wire.Inbound, b.peerIn.id)...)
 		}
-		if e.pol.Settings.OutboundEnforcement && (b.consumer.matches(n) || inLists(n, b.peerIn.static)) {
-			out = append(out, b.wireRules(wire.Outbound, b.peerOut.id)...)
+		if e.pol.Settings.OutboundEnforcement {
+			outbound(s)
+		}
+	}
+	if e.pol.Settings.OutboundEnforcement {
+		for _, s := range e.index.static {
+			if inLists(n, s.static) {
+				outbound(s) // Normalize drops a rule already added above
+			}
 		}
 	}
 	d := wire.Document{Rules: out}

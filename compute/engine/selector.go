@@ -104,6 +104,11 @@ type selector struct {
 	matched map[policy.WorkloadID]bool
 	members map[netip.Addr]int
 	static  []netip.Prefix
+
+	// The bindings this selector is a side of: a workload it matches gets
+	// their inbound rules (asProvider) or, with outbound enforcement, their
+	// outbound rules (asConsumer).
+	asProvider, asConsumer []*binding
 }
 
 // prefixes are the set's members as prefixes (addresses as /32 or /128).
@@ -118,10 +123,11 @@ func (s *selector) prefixes() []netip.Prefix {
 // node is a workload as the engine holds it: its labels by id with their
 // real keys, and its addresses in canonical form.
 type node struct {
-	id     policy.WorkloadID
-	mode   policy.Mode
-	labels map[policy.LabelID]string // label → its key
-	addrs  []netip.Addr
+	id      policy.WorkloadID
+	mode    policy.Mode
+	labels  map[policy.LabelID]string // label → its key
+	addrs   []netip.Addr
+	matched []*selector // the selectors n is a member of, in id order
 }
 
 // carries reports whether n has a label of key among allowed.

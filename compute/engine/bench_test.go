@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/remora-sec/remora/compute/policy"
+)
+
+// benchTenant is the scale scenario: 1,000 rulesets of 10 rules,
+// one per app (scoped to it, over 3 envs), and n workloads spread over the
+// apps, roles and envs.
+func benchTenant(n int) (*policy.Policy, []policy.Workload) {
+	p := &policy.Policy{}
+	lab := func(k string, v int) policy.LabelID {
+		id := policy.LabelID(fmt.Sprintf("%08x-0000-4000-8000-%012x", len(p.Labels), 9))
+		p.Labels = append(p.Labels, policy.Label{ID: id, Key: k, Value: fmt.Sprint(v)})
+		return id
+	}
+	const apps = 1000
+	roles := []policy.LabelID{lab("role", 0), lab("role", 1), lab("role", 2), lab("role", 3)}
+	envs := []policy.LabelID{lab("env", 0), lab("env", 1), lab("env", 2)}
+	appIDs := make([]policy.LabelID, apps)
+	for a := range appIDs {
+		appIDs[a] = lab("app", a)
+	}
+	for a := range apps {
+		rs := policy.Ruleset{ID: policy.RulesetID(fmt.Sprintf("%08x-0000-4000-8000-%012x", a, 7)), Name: fmt.Sprint("app", a),
+			Scopes: []policy.Scope{{{Label: appIDs[a]}}}}
+		for r := range 10 {
+			rule := policy.Rule{ID: policy.RuleID(fmt.Sprintf("%08x-%04x-4000-8000-%012x", a, r, 8)), Action: policy.Allow,
+				Providers: []policy.Actor{{Label: roles[(r+1)%4]}}, Consumers: []policy.Actor{{Label: roles[r%4]}},
+				Services: []policy.ServiceRef{{Port: policy.Port{Proto: policy.ProtoTCP, Port: 8000 + r}}}}
+			if r == 9 {
+				rule.Action, rule.UnscopedConsumers = policy.Deny, true
+				rule.Consumers = []policy.Actor{{Label: envs[2]}}
+			}
+			rs.Rules = append(rs.Rules, rule)
+		}
+		p.Rulesets = append(p.Rulesets, rs)
+	}
+	ws := make([]policy.Workload, n)
+	for i := range ws {
+		ws[i] = benchWorkload(i, appIDs[i%apps], roles[i/apps%4], envs[i/apps/4%3])
+	}
+	return p, ws
+}
+
+func benchWorkload(i int, app, role, env policy.LabelID) policy.Workload {
+	return policy.Workload{ID: policy.WorkloadID(fmt.Sprintf("%08x-0000-4000-8000-%012x", i, 1)), Name: fmt.Sprint("w", i), Mode: policy.Full,
+		Labels:     []policy.LabelID{app, role, env},
+		Interfaces: []policy.Interface{{Name: "eth0", Addresses: []string{fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)}}}}
+}
+
+var benchSizes = []int{1_000, 10_000, 100_000}
+
+func BenchmarkCompile(b *testing.B) {
+	for _, n := range benchSizes {
+		p, ws := benchTenant(n)
+		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				New(p, ws)
+			}
+		})
+	}
+}
+
+func BenchmarkBirth(b *testing.B) {
+	for _, n := range benchSizes {
+		p, ws := benchTenant(n)
+		e := New(p, ws)
+		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := n
+			for b.Loop() {
+				w := benchWorkload(i, p.Labels[7+i%1000].ID, p.Labels[i%4].ID, p.Labels[4].ID)
+				e.UpsertWorkload(w)
+				i++
+			}
+		})
+	}
+}
