@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/remora-sec/remora/compute/policy"
@@ -59,9 +60,27 @@ func BenchmarkCompile(b *testing.B) {
 		p, ws := benchTenant(n)
 		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			var e *Engine
 			for b.Loop() {
-				New(p, ws)
+				e = New(p, ws)
 			}
+			// Document size against the naive form (one rule per peer
+			// address), over a sample of 100 workloads.
+			var rules, naive int
+			for i := 0; i < n; i += n / 100 {
+				d := e.Document(ws[i].ID, 1)
+				rules += len(d.Rules)
+				size := map[string]int{}
+				for _, s := range d.Sets {
+					size[s.ID] = len(s.Prefixes)
+				}
+				for _, r := range d.Rules {
+					naive += size[r.Set]
+				}
+			}
+			b.ReportMetric(float64(rules)/100, "rules/doc")
+			b.ReportMetric(float64(naive)/100, "naive-rules/doc")
+			b.ReportMetric(float64(len(e.selectors)), "sets")
 		})
 	}
 }
@@ -76,6 +95,52 @@ func BenchmarkBirth(b *testing.B) {
 			for b.Loop() {
 				w := benchWorkload(i, p.Labels[7+i%1000].ID, p.Labels[i%4].ID, p.Labels[4].ID)
 				e.UpsertWorkload(w)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkRelabel moves one workload to another app and role: it leaves
+// one ruleset's sets and joins another's.
+func BenchmarkRelabel(b *testing.B) {
+	for _, n := range benchSizes {
+		p, ws := benchTenant(n)
+		e := New(p, ws)
+		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				w := ws[i%n]
+				w.Labels = []policy.LabelID{p.Labels[7+(i*7+3)%1000].ID, p.Labels[(i+1)%4].ID, p.Labels[4].ID}
+				e.UpsertWorkload(w)
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkEditRuleset activates a version in which one ruleset of the
+// 1,000 changed (a port of one rule), alternating between two versions.
+func BenchmarkEditRuleset(b *testing.B) {
+	for _, n := range benchSizes {
+		p, ws := benchTenant(n)
+		e := New(p, ws)
+		q := *p
+		q.Rulesets = slices.Clone(p.Rulesets)
+		edited := q.Rulesets[500]
+		edited.Rules = slices.Clone(edited.Rules)
+		edited.Rules[0].Services = []policy.ServiceRef{{Port: policy.Port{Proto: policy.ProtoTCP, Port: 9999}}}
+		q.Rulesets[500] = edited
+		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if i%2 == 0 {
+					e.SetPolicy(&q)
+				} else {
+					e.SetPolicy(p)
+				}
 				i++
 			}
 		})

@@ -24,53 +24,71 @@ var actionClass = map[policy.Action]wire.Class{
 	policy.OverrideDeny: wire.OverrideDeny, policy.Allow: wire.Allow, policy.Deny: wire.Deny,
 }
 
-// compilePolicy turns p into bindings, interning their selectors in e.
+// compilePolicy turns the policy into bindings, interning their selectors.
 func (e *Engine) compilePolicy() {
-	e.bindings = nil
+	e.bindings = make(map[policy.RulesetID][]*binding, len(e.pol.Rulesets))
 	for i := range e.pol.Rulesets {
-		rs := &e.pol.Rulesets[i]
-		if !rs.IsEnabled() {
+		e.compileRuleset(&e.pol.Rulesets[i])
+	}
+}
+
+// compileRuleset adds rs's bindings, linking each to its two selectors; it
+// returns the selectors it created.
+func (e *Engine) compileRuleset(rs *policy.Ruleset) (created []*selector) {
+	if !rs.IsEnabled() {
+		return nil
+	}
+	if _, dup := e.bindings[rs.ID]; dup {
+		return nil // a repeated id, which validation refuses: the first wins
+	}
+	scopes := make([]*terms, 0, len(rs.Scopes))
+	for _, s := range rs.Scopes {
+		if len(s) == 0 {
+			scopes = append(scopes, nil) // an empty scope is the universal one
 			continue
 		}
-		scopes := make([]*terms, 0, len(rs.Scopes))
-		for _, s := range rs.Scopes {
-			if len(s) == 0 {
-				scopes = append(scopes, nil) // an empty scope is the universal one
-				continue
-			}
-			scopes = append(scopes, e.resolveTerms(s))
+		scopes = append(scopes, e.resolveTerms(s))
+	}
+	if len(scopes) == 0 {
+		scopes = []*terms{nil}
+	}
+	var bs []*binding
+	intern := func(m *matcher) *selector {
+		s, isNew := e.intern(m)
+		if isNew {
+			created = append(created, s)
 		}
-		if len(scopes) == 0 {
-			scopes = []*terms{nil}
+		return s
+	}
+	for j := range rs.Rules {
+		r := &rs.Rules[j]
+		class, ok := actionClass[r.Action]
+		if !ok || !r.IsEnabled() {
+			continue
 		}
-		for j := range rs.Rules {
-			r := &rs.Rules[j]
-			class, ok := actionClass[r.Action]
-			if !ok || !r.IsEnabled() {
-				continue
+		ports := e.ports(r.Services)
+		if len(ports) == 0 {
+			continue // no service entry can match
+		}
+		// IP-list consumers count only where the scope does not bind
+		// consumers; elsewhere they match nothing (as in Decide).
+		ipOK := r.UnscopedConsumers || len(rs.Scopes) == 0
+		for _, s := range scopes {
+			consScope := s
+			if r.UnscopedConsumers {
+				consScope = nil
 			}
-			ports := e.ports(r.Services)
-			if len(ports) == 0 {
-				continue // no service entry can match
-			}
-			// IP-list consumers count only where the scope does not bind
-			// consumers; elsewhere they match nothing (as in Decide).
-			ipOK := r.UnscopedConsumers || len(rs.Scopes) == 0
-			for _, s := range scopes {
-				consScope := s
-				if r.UnscopedConsumers {
-					consScope = nil
-				}
-				prov := e.side(r.Providers, s, false)
-				cons := e.side(r.Consumers, consScope, ipOK)
-				b := &binding{ruleset: rs.ID, rule: r.ID, class: class, provider: prov, consumer: cons,
-					peerIn: e.intern(cons), peerOut: e.intern(prov), ports: ports}
-				b.peerOut.asProvider = append(b.peerOut.asProvider, b)
-				b.peerIn.asConsumer = append(b.peerIn.asConsumer, b)
-				e.bindings = append(e.bindings, b)
-			}
+			prov := e.side(r.Providers, s, false)
+			cons := e.side(r.Consumers, consScope, ipOK)
+			b := &binding{ruleset: rs.ID, rule: r.ID, class: class, provider: prov, consumer: cons,
+				peerIn: intern(cons), peerOut: intern(prov), ports: ports}
+			b.peerOut.asProvider = append(b.peerOut.asProvider, b)
+			b.peerIn.asConsumer = append(b.peerIn.asConsumer, b)
+			bs = append(bs, b)
 		}
 	}
+	e.bindings[rs.ID] = bs
+	return created
 }
 
 // side resolves an actor list, narrowed by scope, into a matcher. IP lists

@@ -50,6 +50,10 @@ func (e *Engine) UpsertWorkload(w policy.Workload) Delta {
 			d.Sets = append(d.Sets, sd)
 		}
 	}
+	if old != nil {
+		e.indexLabels(old, false)
+	}
+	e.indexLabels(n, true)
 	e.nodes[w.ID] = n
 	rules := e.rulesOf(n)
 	if old == nil || old.mode != n.mode || !slices.Equal(rules, e.rules[w.ID]) {
@@ -71,6 +75,7 @@ func (e *Engine) RemoveWorkload(id policy.WorkloadID) Delta {
 			d.Sets = append(d.Sets, sd)
 		}
 	}
+	e.indexLabels(old, false)
 	delete(e.nodes, id)
 	delete(e.rules, id)
 	delete(e.workloads, id)
@@ -78,9 +83,14 @@ func (e *Engine) RemoveWorkload(id policy.WorkloadID) Delta {
 	return d
 }
 
-// SetPolicy activates p (a new version, or new settings): it recompiles
-// everything and reports what differs from before.
+// SetPolicy activates p (a new version, or new settings) and reports what
+// differs from before. When only rulesets changed it recompiles just
+// those; any other change (labels, groups, services, IP lists, settings)
+// recompiles everything.
 func (e *Engine) SetPolicy(p *policy.Policy) Delta {
+	if onlyRulesetsDiffer(e.pol, p) {
+		return e.updateRulesets(p)
+	}
 	oldSets := make(map[string][]netip.Prefix, len(e.selectors))
 	for id, s := range e.selectors {
 		oldSets[id] = s.prefixes()

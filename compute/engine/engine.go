@@ -18,7 +18,8 @@ type Engine struct {
 
 	workloads map[policy.WorkloadID]policy.Workload // as given, to rebuild nodes when labels change
 	nodes     map[policy.WorkloadID]*node
-	bindings  []*binding
+	byLabel   map[policy.LabelID]map[policy.WorkloadID]bool // the workloads carrying each label
+	bindings  map[policy.RulesetID][]*binding
 	selectors map[string]*selector // by id
 	index     *index
 	rules     map[policy.WorkloadID][]wire.Rule // each workload's rules, canonical order
@@ -69,7 +70,9 @@ func (e *Engine) compile() {
 	for _, id := range sortedKeys(e.selectors) {
 		e.index.file(e.selectors[id])
 	}
+	e.byLabel = make(map[policy.LabelID]map[policy.WorkloadID]bool)
 	for _, n := range e.nodes {
+		e.indexLabels(n, true)
 		n.matched = e.index.matching(n)
 		for _, s := range n.matched {
 			s.add(n)
@@ -83,17 +86,33 @@ func (e *Engine) compile() {
 
 // intern returns the selector for m, creating it (with its static IP-list
 // members, and no workload members yet) on first use.
-func (e *Engine) intern(m *matcher) *selector {
+func (e *Engine) intern(m *matcher) (s *selector, isNew bool) {
 	id := selectorID(m.key())
 	if s, ok := e.selectors[id]; ok {
-		return s
+		return s, false
 	}
-	s := &selector{id: id, m: m, matched: make(map[policy.WorkloadID]bool), members: make(map[netip.Addr]int)}
+	s = &selector{id: id, m: m, matched: make(map[policy.WorkloadID]bool), members: make(map[netip.Addr]int)}
 	for _, l := range m.ipLists {
 		s.static = append(s.static, listPrefixes(e.ipLists[l])...)
 	}
 	e.selectors[id] = s
-	return s
+	return s, true
+}
+
+// indexLabels files n under its labels (or, with !add, takes it out).
+func (e *Engine) indexLabels(n *node, add bool) {
+	for l := range n.labels {
+		ws := e.byLabel[l]
+		if ws == nil {
+			ws = make(map[policy.WorkloadID]bool)
+			e.byLabel[l] = ws
+		}
+		if add {
+			ws[n.id] = true
+		} else {
+			delete(ws, n.id)
+		}
+	}
 }
 
 // add makes n a match of s; it returns the addresses that became members.

@@ -72,7 +72,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			}
 			var d Delta
 			var what string
-			switch op := g.r.IntN(10); {
+			switch op := g.r.IntN(11); {
 			case op < 4: // born, or changed entirely
 				w := g.workload(p, g.r.IntN(30))
 				what = fmt.Sprintf("upsert %s", w.Name)
@@ -98,12 +98,33 @@ func TestIncrementalEqualsFull(t *testing.T) {
 				what = fmt.Sprintf("remove %s", ws[id].Name)
 				delete(ws, id)
 				d = e.RemoveWorkload(id)
+			case op < 9: // rulesets edited, added or removed; nothing else
+				np := *p
+				np.Rulesets = slices.Clone(p.Rulesets)
+				switch i := g.r.IntN(len(np.Rulesets) + 1); {
+				case i == len(np.Rulesets):
+					np.Rulesets = append(np.Rulesets, g.ruleset(p, i))
+					what = "add ruleset"
+				case g.r.IntN(3) == 0 && len(np.Rulesets) > 1:
+					np.Rulesets = slices.Delete(np.Rulesets, i, i+1)
+					what = "remove ruleset"
+				default:
+					edited := g.ruleset(p, i)
+					edited.ID = np.Rulesets[i].ID
+					np.Rulesets[i] = edited
+					what = "edit ruleset"
+				}
+				p = &np
+				d = e.SetPolicy(p)
 			default:
 				np := g.policy()
 				np.Labels = p.Labels // labels are shared by every version
 				p = np
 				what = "new policy"
 				d = e.SetPolicy(p)
+			}
+			if err := e.checkInvariants(); err != nil {
+				t.Fatalf("seed %d step %d (%s): %v", seed, step, what, err)
 			}
 			full := New(p, slices.Collect(maps.Values(ws)))
 			for id := range ws {

@@ -23,35 +23,67 @@ func newIndex() *index {
 	return &index{byLabel: make(map[policy.LabelID][]*selector), byWorkload: make(map[policy.WorkloadID][]*selector)}
 }
 
+// filing says where a selector belongs: under labels (one of which every
+// workload it matches carries), under workload ids, under every workload,
+// or nowhere (it can match no workload).
+type filing struct {
+	labels    map[policy.LabelID]bool
+	workloads map[policy.WorkloadID]bool
+	everyone  bool
+}
+
+func fileOf(m *matcher) filing {
+	if m.scope != nil {
+		if m.scope.broken {
+			return filing{}
+		}
+		if l, ok := narrowest(m.scope); ok {
+			return filing{labels: l}
+		}
+	}
+	switch {
+	case m.all:
+		return filing{everyone: true}
+	case m.labels != nil && !m.labels.broken:
+		l, ok := narrowest(m.labels)
+		if !ok {
+			return filing{everyone: true}
+		}
+		return filing{labels: l, workloads: m.workloads}
+	}
+	return filing{workloads: m.workloads}
+}
+
 // file adds s to the index.
 func (ix *index) file(s *selector) {
 	if len(s.static) > 0 {
 		ix.static = append(ix.static, s)
 	}
-	m := s.m
-	if m.scope != nil {
-		if m.scope.broken {
-			return // matches nothing
-		}
-		if l, ok := narrowest(m.scope); ok {
-			ix.fileUnder(s, l)
-			return
-		}
-	}
-	switch {
-	case m.all:
+	f := fileOf(s.m)
+	if f.everyone {
 		ix.everyone = append(ix.everyone, s)
-		return
-	case m.labels != nil && !m.labels.broken:
-		if l, ok := narrowest(m.labels); ok {
-			ix.fileUnder(s, l)
-		} else {
-			ix.everyone = append(ix.everyone, s) // an empty label set: every workload
-			return
-		}
 	}
-	for w := range m.workloads {
+	ix.fileUnder(s, f.labels)
+	for w := range f.workloads {
 		ix.byWorkload[w] = append(ix.byWorkload[w], s)
+	}
+}
+
+// unfile removes s from the index.
+func (ix *index) unfile(s *selector) {
+	drop := func(ss []*selector) []*selector {
+		return slices.DeleteFunc(ss, func(x *selector) bool { return x == s })
+	}
+	ix.static = drop(ix.static)
+	f := fileOf(s.m)
+	if f.everyone {
+		ix.everyone = drop(ix.everyone)
+	}
+	for l := range f.labels {
+		ix.byLabel[l] = drop(ix.byLabel[l])
+	}
+	for w := range f.workloads {
+		ix.byWorkload[w] = drop(ix.byWorkload[w])
 	}
 }
 
@@ -63,11 +95,15 @@ func (ix *index) fileUnder(s *selector, labels map[policy.LabelID]bool) {
 
 // narrowest returns the allowed labels of t's most selective key; false
 // when t constrains no key.
+// Ties go to the lesser key: filing and unfiling must choose alike.
 func narrowest(t *terms) (map[policy.LabelID]bool, bool) {
-	var best map[policy.LabelID]bool
-	for _, allowed := range t.keys {
-		if best == nil || len(allowed) < len(best) {
-			best = allowed
+	var (
+		best    map[policy.LabelID]bool
+		bestKey string
+	)
+	for key, allowed := range t.keys {
+		if best == nil || len(allowed) < len(best) || len(allowed) == len(best) && key < bestKey {
+			best, bestKey = allowed, key
 		}
 	}
 	return best, best != nil
