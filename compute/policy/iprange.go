@@ -182,3 +182,69 @@ func coveredBy(r IPRange, merged []IPRange) bool {
 	})
 	return i < len(merged) && merged[i].Contains(r.From) && merged[i].Contains(r.To)
 }
+
+// Prefixes returns the addresses of l (its ranges minus its exclusions) as
+// the fewest prefixes that cover them exactly, for a dataplane that
+// matches prefixes. ok is false when an entry does not parse: the list
+// then matches nothing, as Contains has it.
+func (l *IPList) Prefixes() (ps []netip.Prefix, ok bool) {
+	s := compileIPList(l)
+	if !s.ok {
+		return nil, false
+	}
+	for _, r := range subtract(s.ranges, s.exclusions) {
+		ps = appendRangePrefixes(ps, r.From, r.To)
+	}
+	return ps, true
+}
+
+// subtract returns the addresses of in that are in no range of ex; both
+// are merged (sorted, disjoint).
+func subtract(in, ex []IPRange) []IPRange {
+	var out []IPRange
+	for _, r := range in {
+		cur := r
+		keep := true
+		for _, x := range ex {
+			if x.From.BitLen() != cur.From.BitLen() || x.To.Compare(cur.From) < 0 || x.From.Compare(cur.To) > 0 {
+				continue
+			}
+			if x.From.Compare(cur.From) > 0 {
+				out = append(out, IPRange{From: cur.From, To: x.From.Prev()})
+			}
+			if x.To.Compare(cur.To) >= 0 {
+				keep = false
+				break
+			}
+			cur.From = x.To.Next()
+		}
+		if keep {
+			out = append(out, cur)
+		}
+	}
+	return out
+}
+
+// appendRangePrefixes appends the fewest prefixes that cover from..to
+// exactly: at each step the largest aligned block starting at from that
+// does not pass to.
+func appendRangePrefixes(out []netip.Prefix, from, to netip.Addr) []netip.Prefix {
+	bits := from.BitLen()
+	for {
+		size := bits
+		for size > 0 {
+			p := netip.PrefixFrom(from, size-1).Masked()
+			if p.Addr() != from || lastAddr(p).Compare(to) > 0 {
+				break
+			}
+			size--
+		}
+		p := netip.PrefixFrom(from, size)
+		out = append(out, p)
+		last := lastAddr(p)
+		if last.Compare(to) >= 0 {
+			return out
+		}
+		from = last.Next()
+	}
+}

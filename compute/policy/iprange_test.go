@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -137,7 +138,8 @@ func TestIPListContains(t *testing.T) {
 	}
 }
 
-// TestIPListContainsBruteForce checks Contains against a brute-force model
+// TestIPListContainsBruteForce checks Contains, and the prefixes Prefixes
+// gives for a dataplane, against a brute-force model
 // on random lists over small address spaces (64 IPv4 and 64 IPv6
 // addresses), each entry written as an address, a prefix or a dash range,
 // sometimes IPv4-mapped.
@@ -210,12 +212,19 @@ func TestIPListContainsBruteForce(t *testing.T) {
 		if _, err := ValidateIPList(&IPList{Name: "x", Ranges: l.Ranges, Exclusions: l.Exclusions}); err != nil {
 			t.Fatalf("iteration %d: generated list invalid: %v", iter, err)
 		}
+		prefixes, ok := l.Prefixes()
+		if !ok {
+			t.Fatalf("iteration %d: %+v: Prefixes failed", iter, l)
+		}
 		for s := range 2 {
 			for i := range 64 {
 				want := ranges[[2]int{s, i}] && !excl[[2]int{s, i}]
 				a := at(s, i)
 				if got := l.Contains(a); got != want {
 					t.Fatalf("iteration %d: %+v Contains(%v) = %v, want %v", iter, l, a, got, want)
+				}
+				if got := slices.ContainsFunc(prefixes, func(p netip.Prefix) bool { return p.Contains(a) }); got != want {
+					t.Fatalf("iteration %d: %+v Prefixes %v cover %v: %v, want %v", iter, l, prefixes, a, got, want)
 				}
 				if a.Is4() {
 					if got := l.Contains(netip.AddrFrom16(a.As16())); got != want {
