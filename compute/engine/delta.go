@@ -59,7 +59,7 @@ func (e *Engine) UpsertWorkload(w policy.Workload) Delta {
 	if old == nil || old.mode != n.mode || !slices.Equal(rules, e.rules[w.ID]) {
 		d.Workloads = append(d.Workloads, w.ID)
 	}
-	e.rules[w.ID] = rules
+	e.setRules(w.ID, rules)
 	return d
 }
 
@@ -77,7 +77,7 @@ func (e *Engine) RemoveWorkload(id policy.WorkloadID) Delta {
 	}
 	e.indexLabels(old, false)
 	delete(e.nodes, id)
-	delete(e.rules, id)
+	e.setRules(id, nil)
 	delete(e.workloads, id)
 	d.Workloads = append(d.Workloads, id)
 	return d

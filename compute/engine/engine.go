@@ -22,7 +22,8 @@ type Engine struct {
 	bindings  map[policy.RulesetID][]*binding
 	selectors map[string]*selector // by id
 	index     *index
-	rules     map[policy.WorkloadID][]wire.Rule // each workload's rules, canonical order
+	rules     map[policy.WorkloadID][]wire.Rule     // each workload's rules, canonical order
+	users     map[string]map[policy.WorkloadID]bool // set id → the workloads whose rules name it
 }
 
 // New compiles p (the active version, with its labels and settings) for
@@ -79,8 +80,9 @@ func (e *Engine) compile() {
 		}
 	}
 	e.rules = make(map[policy.WorkloadID][]wire.Rule, len(e.nodes))
+	e.users = make(map[string]map[policy.WorkloadID]bool)
 	for id, n := range e.nodes {
-		e.rules[id] = e.rulesOf(n)
+		e.setRules(id, e.rulesOf(n))
 	}
 }
 

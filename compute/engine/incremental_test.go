@@ -136,6 +136,11 @@ func TestIncrementalEqualsFull(t *testing.T) {
 					t.Fatalf("seed %d step %d (%s): workload %s changed but the delta names neither it nor its sets", seed, step, what, id)
 				}
 			}
+			for id := range mergeKeys(full.selectors, e.users) {
+				if got, want := e.Users(id), full.Users(id); !slices.Equal(got, want) {
+					t.Fatalf("seed %d step %d (%s): users of set %s: %v, want %v", seed, step, what, id, got, want)
+				}
+			}
 			if got, want := nonEmpty(applyDelta(before, d)), nonEmpty(full.sets()); !maps.EqualFunc(got, want, slices.Equal) {
 				t.Fatalf("seed %d step %d (%s): sets after the delta differ from a full compile:\n%v\n%v", seed, step, what, got, want)
 			}
@@ -152,4 +157,15 @@ func touchesSets(d Delta, sets []wire.Set) bool {
 		}
 	}
 	return false
+}
+
+func mergeKeys[A, B any](a map[string]A, b map[string]B) map[string]bool {
+	out := map[string]bool{}
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
 }

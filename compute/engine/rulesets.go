@@ -117,7 +117,7 @@ func (e *Engine) updateRulesets(p *policy.Policy) Delta {
 		if !slices.Equal(rules, e.rules[id]) {
 			d.Workloads = append(d.Workloads, id)
 		}
-		e.rules[id] = rules
+		e.setRules(id, rules)
 	}
 	return d
 }
