@@ -100,7 +100,8 @@ func checkNote(note string, required bool) error {
 	return nil
 }
 
-// newVersion records version n (active+1) whose objects the caller copies.
+// newVersion records version n (active+1), whose objects the caller
+// copies, makes it active and bumps the tenant's generation.
 func newVersion(ctx context.Context, tx pgx.Tx, n int, author Author, note string, rollbackOf *int, c Changes) (Version, error) {
 	var v Version
 	err := tx.QueryRow(ctx, `INSERT INTO policy_versions (version, note, provisioned_by, api_key, rollback_of, added, changed, removed)
@@ -112,7 +113,8 @@ func newVersion(ctx context.Context, tx pgx.Tx, n int, author Author, note strin
 	if _, err := tx.Exec(ctx, `UPDATE policy_head SET active = $1`, n); err != nil {
 		return v, fmt.Errorf("activate version %d: %w", n, err)
 	}
-	return v, nil
+	_, err = bumpGeneration(ctx, tx)
+	return v, err
 }
 
 // copyObjects copies state from's objects into version n: all of them

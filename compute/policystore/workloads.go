@@ -193,7 +193,10 @@ func (s *Store) DeleteWorkloads(ctx context.Context, tenant ids.TenantID, idList
 		if err := f.Err(); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM workloads WHERE id = ANY($1::uuid[])`, idList)
+		if _, err := tx.Exec(ctx, `DELETE FROM workloads WHERE id = ANY($1::uuid[])`, idList); err != nil {
+			return err
+		}
+		_, err = bumpGeneration(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -291,6 +294,7 @@ func validateWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, pre
 
 // writeWorkloads inserts (or, with update, replaces) validated workloads,
 // their labels and their addresses: a few statements for the whole batch.
+// It bumps the tenant's generation: what workloads enforce may change.
 func writeWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, update bool) ([]WorkloadRecord, error) {
 	var (
 		wids, names, hosts, modes []string
@@ -337,6 +341,9 @@ func writeWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, update
 		SELECT DISTINCT w, a::inet FROM unnest($1::uuid[], $2::text[]) AS t(w, a)`, aw, aa)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("write workloads: %w", err)
+	}
+	if _, err := bumpGeneration(ctx, tx); err != nil {
+		return nil, err
 	}
 	rows, err := tx.Query(ctx, workloadSelect+` JOIN unnest($1::uuid[]) WITH ORDINALITY AS t(id, n) ON t.id = w.id ORDER BY t.n`, wids)
 	if err != nil {
