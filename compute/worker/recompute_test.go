@@ -1,0 +1,187 @@
+package worker_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/remora-sec/remora/compute/docstore"
+	"github.com/remora-sec/remora/compute/engine"
+	"github.com/remora-sec/remora/compute/policy"
+	"github.com/remora-sec/remora/compute/policystore"
+	"github.com/remora-sec/remora/compute/worker"
+	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/pg/pgtest"
+	"github.com/remora-sec/remora/tenants"
+	"github.com/remora-sec/remora/ven/wire"
+)
+
+type env struct {
+	ctx    context.Context
+	ps     *policystore.Store
+	ds     *docstore.Store
+	tenant ids.TenantID
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	pool, _ := pgtest.NewPool(t)
+	if _, err := tenants.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	ts, err := tenants.NewStore(pool, tenants.Options{JWTSecret: []byte("0123456789abcdef0123456789abcdef-test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ts.Signup(ctx, tenants.SignupRequest{Organization: "Acme", Email: "a@example.com", Password: "correct horse battery staple"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{ctx: ctx, ps: policystore.New(ts), ds: docstore.New(ts), tenant: res.Tenant.ID}
+}
+
+// world creates n workloads (web and db alternating) and provisions a
+// ruleset letting web reach db on tcp/5432.
+func (e *env) world(t *testing.T, n int) []policy.WorkloadID {
+	t.Helper()
+	label := func(k, v string) policy.LabelID {
+		l, err := e.ps.CreateLabel(e.ctx, e.tenant, k, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.ID
+	}
+	web, db := label("role", "web"), label("role", "db")
+	ws := make([]policy.Workload, n)
+	for i := range ws {
+		role := web
+		if i%2 == 1 {
+			role = db
+		}
+		ws[i] = policy.Workload{Name: fmt.Sprint("w", i), Mode: policy.Full, Labels: []policy.LabelID{role},
+			Interfaces: []policy.Interface{{Name: "eth0", Addresses: []string{fmt.Sprintf("10.0.%d.%d", i/250, i%250+1)}}}}
+	}
+	var out []policy.WorkloadID
+	for i := 0; i < n; i += policystore.MaxBulk {
+		recs, err := e.ps.CreateWorkloads(e.ctx, e.tenant, ws[i:min(i+policystore.MaxBulk, n)], "items")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			out = append(out, r.ID)
+		}
+	}
+	_, err := e.ps.Rulesets().Create(e.ctx, e.tenant, policy.Ruleset{Name: "db", Rules: []policy.Rule{{Action: policy.Allow,
+		Providers: []policy.Actor{{Label: db}}, Consumers: []policy.Actor{{Label: web}},
+		Services: []policy.ServiceRef{{Port: policy.Port{Proto: policy.ProtoTCP, Port: 5432}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.ps.Provision(e.ctx, e.tenant, policystore.Author{}, "db access", nil); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// converged checks that the stored documents are exactly a fresh compile
+// of the tenant's current state, and the computed generation its desired.
+func (e *env) converged(t *testing.T) {
+	t.Helper()
+	snap, err := e.ps.Snapshot(e.ctx, e.tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := e.ps.Generations(e.ctx, e.tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Computed != g.Desired {
+		t.Fatalf("computed generation %d, desired %d", g.Computed, g.Desired)
+	}
+	fresh := engine.New(snap.Policy, snap.Workloads)
+	for _, w := range snap.Workloads {
+		got, _, err := e.ds.Document(e.ctx, e.tenant, string(w.ID))
+		if err != nil {
+			t.Fatalf("workload %s: %v", w.Name, err)
+		}
+		if want := fresh.Document(w.ID, 0); got.Hash != want.Hash {
+			t.Fatalf("workload %s: stored document differs from a fresh compile", w.Name)
+		}
+	}
+}
+
+// TestRecomputeConverges: a tenant of 1,000 workloads converges after a
+// provision, a second run writes nothing, and a workload change rewrites
+// just the documents it touches.
+func TestRecomputeConverges(t *testing.T) {
+	e := newEnv(t)
+	ids := e.world(t, 1000)
+	res, err := worker.Recompute(e.ctx, e.ps, e.ds, e.tenant)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stale || res.Written != 1000 {
+		t.Fatalf("first run: %+v, want 1,000 documents written", res)
+	}
+	e.converged(t)
+	if res, err = worker.Recompute(e.ctx, e.ps, e.ds, e.tenant); err != nil || !res.Stale {
+		t.Fatalf("second run at the same generation: %+v, %v; want stale, nothing written", res, err)
+	}
+	// A web workload leaves: the db workloads' documents embed the web set
+	// (their allowed sources), whose members changed; web documents (no
+	// inbound rule) do not change.
+	if err := e.ps.DeleteWorkloads(e.ctx, e.tenant, []string{string(ids[0])}, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = worker.Recompute(e.ctx, e.ps, e.ds, e.tenant); err != nil {
+		t.Fatal(err)
+	}
+	if res.Deleted != 1 || res.Written != 500 {
+		t.Fatalf("after a web workload left: %+v, want 1 deleted and the 500 db documents rewritten", res)
+	}
+	e.converged(t)
+	if _, _, err := e.ds.Document(e.ctx, e.tenant, string(ids[0])); err == nil {
+		t.Error("the deleted workload still has a document")
+	}
+}
+
+// TestStaleNeverOverwrites: results for an older generation are refused
+// once a newer one is saved, and concurrent recomputes under changing
+// workloads still end converged.
+func TestStaleNeverOverwrites(t *testing.T) {
+	e := newEnv(t)
+	ids := e.world(t, 20)
+	if _, err := worker.Recompute(e.ctx, e.ps, e.ds, e.tenant); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := e.ps.Generations(e.ctx, e.tenant)
+	old := []*wire.Document{{Workload: string(ids[0]), Hash: "stale"}}
+	saved, err := e.ds.Save(e.ctx, e.tenant, g.Computed-1, old)
+	if err != nil || !saved.Stale {
+		t.Fatalf("saving an older generation: %+v, %v; want refused as stale", saved, err)
+	}
+	e.converged(t)
+
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			if i%2 == 0 {
+				w := policy.Workload{ID: ids[i], Name: fmt.Sprint("moved", i), Mode: policy.Selective,
+					Interfaces: []policy.Interface{{Name: "eth0", Addresses: []string{fmt.Sprintf("10.9.0.%d", i+1)}}}}
+				if _, err := e.ps.UpdateWorkloads(e.ctx, e.tenant, []policy.Workload{w}, "", ""); err != nil {
+					t.Error(err)
+				}
+			}
+			if _, err := worker.Recompute(e.ctx, e.ps, e.ds, e.tenant); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if _, err := worker.Recompute(e.ctx, e.ps, e.ds, e.tenant); err != nil {
+		t.Fatal(err)
+	}
+	e.converged(t)
+}
