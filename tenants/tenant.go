@@ -58,3 +58,16 @@ func (s *Store) DeleteTenant(ctx context.Context, actor Principal, confirm strin
 	}
 	return nil
 }
+
+// TenantIDs lists every tenant, oldest first: what a reconciler walks.
+func (s *Store) TenantIDs(ctx context.Context) ([]ids.TenantID, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id FROM remora.tenants ORDER BY created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[ids.TenantID])
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	return out, nil
+}

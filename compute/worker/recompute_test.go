@@ -2,6 +2,7 @@ package worker_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 
 type env struct {
 	ctx    context.Context
+	ts     *tenants.Store
 	ps     *policystore.Store
 	ds     *docstore.Store
 	tenant ids.TenantID
@@ -35,11 +37,21 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := ts.Signup(ctx, tenants.SignupRequest{Organization: "Acme", Email: "a@example.com", Password: "correct horse battery staple"})
+	e := &env{ctx: ctx, ts: ts, ps: policystore.New(ts), ds: docstore.New(ts)}
+	return e.another(t)
+}
+
+// another is e for a new tenant of the same database.
+func (e *env) another(t *testing.T) *env {
+	t.Helper()
+	res, err := e.ts.Signup(e.ctx, tenants.SignupRequest{Organization: "Org " + rand.Text()[:8],
+		Email: "o-" + rand.Text()[:10] + "@example.com", Password: "correct horse battery staple"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{ctx: ctx, ps: policystore.New(ts), ds: docstore.New(ts), tenant: res.Tenant.ID}
+	c := *e
+	c.tenant = res.Tenant.ID
+	return &c
 }
 
 // world creates n workloads (web and db alternating) and provisions a
