@@ -34,6 +34,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/gateway"
 	"github.com/remora-sec/remora/infra/metrics"
 	"github.com/remora-sec/remora/infra/pg/pgtest"
@@ -97,6 +98,7 @@ func newBenchFixture(b *testing.B) *benchFixture {
 		Redis:    rdb,
 		Log:      slog.New(slog.DiscardHandler),
 		Registry: metrics.NewRegistry(),
+		Queue:    queue.New(rdb, "bench:"),
 		Limits:   gateway.Limits{Window: time.Minute, PerAddress: 1000, PerAccount: 1000, KeyPrefix: prefix + "rl:"},
 	})
 	f := &benchFixture{handler: handler, store: store, queries: queries, secret: secret}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/gateway"
 	"github.com/remora-sec/remora/infra/metrics"
 	"github.com/remora-sec/remora/infra/pg/pgtest"
@@ -30,6 +31,7 @@ type env struct {
 	t     *testing.T
 	srv   *httptest.Server
 	store *tenants.Store
+	queue *queue.Queue // the recompute queue the gateway writes to
 	spec  *spectest.Validator
 }
 
@@ -53,11 +55,11 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	}
 	h := gateway.New(gateway.Deps{
 		Tenants: store, Redis: rdb, Registry: metrics.NewRegistry(), Limits: limits,
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Queue: queue.New(rdb, prefix),
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &env{t: t, srv: srv, store: store, spec: spectest.New(t)}
+	return &env{t: t, srv: srv, store: store, spec: spectest.New(t), queue: queue.New(rdb, prefix)}
 }
 
 // resp is one answer, body kept for assertions.

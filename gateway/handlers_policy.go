@@ -77,6 +77,7 @@ func (a *api) provision(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.recompute(r, "provision")
 	httpx.WriteJSON(w, http.StatusCreated, apiVersion(v))
 	return nil
 }
@@ -166,6 +167,7 @@ func (a *api) rollback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.recompute(r, "rollback")
 	httpx.WriteJSON(w, http.StatusCreated, apiVersion(v))
 	return nil
 }

@@ -62,6 +62,7 @@ func (a *api) createWorkload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.recompute(r, "workload created")
 	return writeWorkload(w, http.StatusCreated, out[0])
 }
 
@@ -84,6 +85,7 @@ func (a *api) updateWorkload(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	a.recompute(r, "workload updated")
 	return writeWorkload(w, http.StatusOK, out[0])
 }
 
@@ -91,6 +93,7 @@ func (a *api) deleteWorkload(w http.ResponseWriter, r *http.Request) error {
 	if err := a.policy.DeleteWorkloads(r.Context(), principal(r).Tenant, []string{workloadID(r)}, "", r.Header.Get("If-Match")); err != nil {
 		return err
 	}
+	a.recompute(r, "workload deleted")
 	return noContent(w)
 }
 
@@ -135,6 +138,7 @@ func (a *api) bulkWrite(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
+	a.recompute(r, "workloads written")
 	return writeList(w, out, "", encWorkload, status)
 }
 
@@ -151,6 +155,7 @@ func (a *api) bulkDeleteWorkloads(w http.ResponseWriter, r *http.Request) error 
 	if err := a.policy.DeleteWorkloads(r.Context(), principal(r).Tenant, req.IDs, "ids", ""); err != nil {
 		return err
 	}
+	a.recompute(r, "workloads deleted")
 	httpx.WriteJSON(w, http.StatusOK, map[string]int{"deleted": len(req.IDs)})
 	return nil
 }

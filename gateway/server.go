@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/remora-sec/remora/compute/policystore"
+	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/gateway/httpx"
 	"github.com/remora-sec/remora/gateway/ratelimit"
 	"github.com/remora-sec/remora/tenants"
@@ -21,6 +23,7 @@ type Deps struct {
 	Log      *slog.Logger
 	Registry *prometheus.Registry
 	Limits   Limits
+	Queue    *queue.Queue // where enforcement-changing writes ask for a recompute
 }
 
 // Limits are the rate limits of the unauthenticated endpoints.
@@ -79,5 +82,15 @@ func (a *api) handle(h handlerFunc) http.HandlerFunc {
 		if err := h(w, r); err != nil {
 			httpx.WriteError(w, r, a.Log, err)
 		}
+	}
+}
+
+// recompute asks the compute workers to recompute the caller's tenant, once
+// a write that can change enforcement has committed. It does not fail the
+// request: the write is durable, and if the wake-up is lost the reconciler
+// finds the tenant's lagging generation in Postgres.
+func (a *api) recompute(r *http.Request, cause string) {
+	if err := a.Queue.Enqueue(context.WithoutCancel(r.Context()), principal(r).Tenant, cause); err != nil {
+		a.Log.Warn("recompute wake-up not sent; the reconciler will catch up", "tenant", principal(r).Tenant, "cause", cause, "err", err)
 	}
 }

@@ -16,6 +16,7 @@ const usage = `usage: remora <command> [flags]
 
 commands:
   serve     run the PCE (REST API over HTTPS)
+  worker    run compute workers only (serve runs REMORA_WORKERS of them too)
   migrate   migrate the control schema and every tenant schema
   version   print the version
 
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, fs, args[1:], stdout, stderr)
+	case "worker":
+		return workerCmd(ctx, fs, args[1:], stderr)
 	case "migrate":
 		return migrateCmd(ctx, fs, args[1:], stdout)
 	case "version":

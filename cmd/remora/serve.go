@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/gateway"
 	"github.com/remora-sec/remora/infra/config"
 	"github.com/remora-sec/remora/infra/logging"
@@ -63,8 +64,13 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	}
 	fingerprint := tlsutil.Fingerprint(cert)
 
+	computeCtx, stopCompute := context.WithCancel(ctx)
+	waitCompute := startCompute(computeCtx, cfg.Workers, store, rdb, log)
+	defer waitCompute()
+	defer stopCompute()
+
 	handler := gateway.New(gateway.Deps{
-		Tenants: store, Redis: rdb, Log: log, Registry: metrics.NewRegistry(),
+		Tenants: store, Redis: rdb, Log: log, Registry: metrics.NewRegistry(), Queue: queue.New(rdb, queuePrefix),
 		Limits: gateway.Limits{Window: cfg.RateWindow, PerAddress: cfg.RatePerAddress, PerAccount: cfg.RatePerAccount},
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

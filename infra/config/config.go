@@ -36,6 +36,10 @@ type Config struct {
 	RateWindow     time.Duration // REMORA_RATE_WINDOW
 	RatePerAddress int           // REMORA_RATE_PER_ADDRESS
 	RatePerAccount int           // REMORA_RATE_PER_ACCOUNT
+
+	// Workers is how many compute workers `serve` runs in-process (0: none,
+	// run `remora worker` instead); `remora worker` runs this many, at least 1.
+	Workers int // REMORA_WORKERS
 }
 
 // Env lists each setting's variable, default and meaning; it drives both the
@@ -56,6 +60,7 @@ var Env = []struct {
 	{"REMORA_RATE_WINDOW", "rate-window", "1m", "window of the signup/login/refresh rate limits", false},
 	{"REMORA_RATE_PER_ADDRESS", "rate-per-address", "30", "signup/login/refresh requests per window per client address", false},
 	{"REMORA_RATE_PER_ACCOUNT", "rate-per-account", "10", "login/refresh attempts per window per account", false},
+	{"REMORA_WORKERS", "workers", "1", "compute workers to run in this process (serve: 0 for none, then run `remora worker`)", false},
 }
 
 // Load registers every setting on fs, parses args, and validates the result.
@@ -118,6 +123,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	}
 	c.RatePerAddress = positiveInt(bad, "REMORA_RATE_PER_ADDRESS", get("REMORA_RATE_PER_ADDRESS"))
 	c.RatePerAccount = positiveInt(bad, "REMORA_RATE_PER_ACCOUNT", get("REMORA_RATE_PER_ACCOUNT"))
+	if c.Workers, err = strconv.Atoi(get("REMORA_WORKERS")); err != nil || c.Workers < 0 || c.Workers > 64 {
+		bad("REMORA_WORKERS", "want a number from 0 to 64, got %q", get("REMORA_WORKERS"))
+	}
 	return c, errors.Join(errs...)
 }
 

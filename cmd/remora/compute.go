@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/remora-sec/remora/compute/docstore"
+	"github.com/remora-sec/remora/compute/policystore"
+	"github.com/remora-sec/remora/compute/queue"
+	"github.com/remora-sec/remora/compute/worker"
+	"github.com/remora-sec/remora/infra/config"
+	"github.com/remora-sec/remora/infra/logging"
+	"github.com/remora-sec/remora/infra/pg"
+	"github.com/remora-sec/remora/infra/redisx"
+	"github.com/remora-sec/remora/tenants"
+)
+
+// queuePrefix is the Redis key prefix of the recompute queue.
+const queuePrefix = "remora:"
+
+// startCompute runs n compute workers and one reconciler until ctx ends;
+// wait returns once they have stopped. Several processes may run them at
+// once: the queue's consumer group shares the jobs.
+func startCompute(ctx context.Context, n int, store *tenants.Store, rdb redis.UniversalClient, log *slog.Logger) (wait func()) {
+	var wg sync.WaitGroup
+	if n == 0 {
+		return wg.Wait
+	}
+	q, ps, ds := queue.New(rdb, queuePrefix), policystore.New(store), docstore.New(store)
+	host, _ := os.Hostname()
+	for i := range n {
+		w := &worker.Worker{Name: fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i), Queue: q, Policy: ps, Docs: ds, Log: log}
+		wg.Go(func() { w.Run(ctx) })
+	}
+	r := &worker.Reconciler{Tenants: store, Policy: ps, Queue: q, Log: log}
+	wg.Go(func() { r.Run(ctx) })
+	log.Info("compute workers started", "workers", n)
+	return wg.Wait
+}
+
+// workerCmd runs compute workers only, for deployments that scale them
+// apart from the API.
+func workerCmd(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	cfg, err := config.Load(fs, args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := logging.New(stderr, cfg.LogLevel)
+	pool, err := pg.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := tenants.CheckSchema(ctx, pool); err != nil {
+		return err
+	}
+	rdb, err := redisx.Open(ctx, cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	// The worker signs no tokens, but the store wants a key: a random one.
+	store, err := tenants.NewStore(pool, tenants.Options{JWTSecret: []byte(rand.Text() + rand.Text())})
+	if err != nil {
+		return err
+	}
+	startCompute(ctx, max(cfg.Workers, 1), store, rdb, log)()
+	return nil
+}
