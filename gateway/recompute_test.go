@@ -6,7 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/remora-sec/remora/compute/docstore"
+	"github.com/remora-sec/remora/compute/policystore"
+	"github.com/remora-sec/remora/compute/worker"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/tenants"
+	"github.com/remora-sec/remora/ven/wire"
 )
 
 // jobs drains the recompute queue and returns the causes per tenant.
@@ -68,5 +73,49 @@ func TestWritesWakeCompute(t *testing.T) {
 	e.must(http.StatusCreated, "POST", api("policy", "rollback"), tok, obj{"version": 1})
 	if got := e.jobs()[ids.TenantID(o.tenant)]; len(got) != 1 || got[0] != "rollback" {
 		t.Fatalf("rollback: jobs %v", got)
+	}
+}
+
+type statusOut struct {
+	Desired  int64 `json:"desired_generation"`
+	Computed int64 `json:"computed_generation"`
+	Active   int   `json:"active_version"`
+}
+
+// TestCompiledRulesAndStatus: /policy/status shows the desired generation
+// ahead until a recompute; then /workloads/{id}/rules shows the compiled
+// document, to every role of the tenant and to no other tenant.
+func TestCompiledRulesAndStatus(t *testing.T) {
+	e := newEnv(t)
+	o := e.populate(e.signup("Acme"))
+	tok := o.owner
+	w := e.world(tok)
+	e.provision(tok, "v1")
+	st := decode[statusOut](t, e.must(http.StatusOK, "GET", api("policy", "status"), o.tokens[tenants.Viewer], nil))
+	if st.Desired != 3 || st.Computed != 0 || st.Active != 1 {
+		t.Fatalf("status before compute: %+v, want desired 3 (two workloads, one provision), computed 0, version 1", st)
+	}
+	wantProblem(t, e.call("GET", api("workloads", w.dbW, "rules"), tok, nil), http.StatusNotFound, "")
+
+	ctx := context.Background()
+	if _, err := worker.Recompute(ctx, policystore.New(e.store), docstore.New(e.store), ids.TenantID(o.tenant)); err != nil {
+		t.Fatal(err)
+	}
+	st = decode[statusOut](t, e.must(http.StatusOK, "GET", api("policy", "status"), tok, nil))
+	if st.Computed != st.Desired {
+		t.Fatalf("status after compute: %+v", st)
+	}
+	doc := decode[wire.Document](t, e.must(http.StatusOK, "GET", api("workloads", w.dbW, "rules"), o.keys[tenants.Viewer], nil))
+	if len(doc.Rules) != 1 || doc.Rules[0].RuleID != w.rule || doc.Rules[0].Direction != wire.Inbound || doc.Generation != uint64(st.Computed) {
+		t.Fatalf("db's document: %+v, want one inbound rule from %s at generation %d", doc, w.rule, st.Computed)
+	}
+	if len(doc.Sets) != 1 || len(doc.Sets[0].Prefixes) != 1 || doc.Sets[0].Prefixes[0].String() != w.webIP+"/32" {
+		t.Fatalf("db's peer set: %+v, want web's address", doc.Sets)
+	}
+	other := e.signup("Other")
+	wantProblem(t, e.call("GET", api("workloads", w.dbW, "rules"), other.owner, nil), http.StatusNotFound, "")
+	wantProblem(t, e.call("GET", api("workloads", w.dbW, "rules"), "", nil), http.StatusUnauthorized, "")
+	if st := decode[statusOut](t, e.must(http.StatusOK, "GET", api("policy", "status"), other.owner, nil)); st.Desired != 0 || st.Active != 0 {
+		t.Fatalf("another tenant's status: %+v, want untouched", st)
 	}
 }

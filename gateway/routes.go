@@ -62,11 +62,13 @@ func (a *api) routes() []route {
 		{method: http.MethodPost, pattern: "/api/v1/workloads/bulk-create", role: tenants.Editor, h: a.bulkCreateWorkloads},
 		{method: http.MethodPost, pattern: "/api/v1/workloads/bulk-update", role: tenants.Editor, h: a.bulkUpdateWorkloads},
 		{method: http.MethodPost, pattern: "/api/v1/workloads/bulk-delete", role: tenants.Editor, h: a.bulkDeleteWorkloads},
+		{method: http.MethodGet, pattern: "/api/v1/workloads/{workloadId}/rules", role: tenants.Viewer, h: a.getWorkloadRules},
 
 		{method: http.MethodPost, pattern: "/api/v1/policy/provision", role: tenants.Admin, h: a.provision},
 		{method: http.MethodGet, pattern: "/api/v1/policy/versions", role: tenants.Viewer, h: a.listVersions},
 		{method: http.MethodGet, pattern: "/api/v1/policy/versions/{version}", role: tenants.Viewer, h: a.getVersion},
 		{method: http.MethodGet, pattern: "/api/v1/policy/diff", role: tenants.Viewer, h: a.diff},
+		{method: http.MethodGet, pattern: "/api/v1/policy/status", role: tenants.Viewer, h: a.policyStatus},
 		{method: http.MethodPost, pattern: "/api/v1/policy/revert", role: tenants.Editor, h: a.revert},
 		{method: http.MethodPost, pattern: "/api/v1/policy/rollback", role: tenants.Admin, h: a.rollback},
 		{method: http.MethodPost, pattern: "/api/v1/policy/check", role: tenants.Viewer, h: a.check},

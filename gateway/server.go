@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"github.com/remora-sec/remora/compute/docstore"
 	"github.com/remora-sec/remora/compute/policystore"
 	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/gateway/httpx"
@@ -40,6 +41,7 @@ type api struct {
 	limiter *ratelimit.Limiter
 	metrics *httpMetrics
 	policy  *policystore.Store
+	docs    *docstore.Store
 }
 
 // New returns the PCE's HTTP handler.
@@ -48,7 +50,7 @@ func New(d Deps) http.Handler {
 		d.Limits.KeyPrefix = "remora:rl:"
 	}
 	a := &api{Deps: d, limiter: ratelimit.New(d.Redis, d.Limits.KeyPrefix), metrics: newHTTPMetrics(d.Registry),
-		policy: policystore.New(d.Tenants)}
+		policy: policystore.New(d.Tenants), docs: docstore.New(d.Tenants)}
 	return a.router()
 }
 

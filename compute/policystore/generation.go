@@ -25,6 +25,7 @@ func bumpGeneration(ctx context.Context, tx pgx.Tx) (int64, error) {
 // Generations is where a tenant's enforcement stands: the generation its
 // writes asked for, and the one its computed results answer.
 type Generations struct {
+	Active     int // the active policy version
 	Desired    int64
 	Computed   int64
 	ChangedAt  time.Time
@@ -35,8 +36,8 @@ type Generations struct {
 func (s *Store) Generations(ctx context.Context, tenant ids.TenantID) (Generations, error) {
 	return read(ctx, s, tenant, "read generations", func(tx pgx.Tx) (Generations, error) {
 		var g Generations
-		err := tx.QueryRow(ctx, `SELECT desired_generation, computed_generation, changed_at, computed_at FROM compute_state`).
-			Scan(&g.Desired, &g.Computed, &g.ChangedAt, &g.ComputedAt)
+		err := tx.QueryRow(ctx, `SELECT (SELECT active FROM policy_head), desired_generation, computed_generation, changed_at, computed_at
+			FROM compute_state`).Scan(&g.Active, &g.Desired, &g.Computed, &g.ChangedAt, &g.ComputedAt)
 		return g, err
 	})
 }

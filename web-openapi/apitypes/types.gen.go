@@ -70,6 +70,72 @@ func (e CheckVersion) Valid() bool {
 	}
 }
 
+// Defines values for CompiledRulesRulesClass.
+const (
+	CompiledRulesRulesClassAllow        CompiledRulesRulesClass = "allow"
+	CompiledRulesRulesClassDeny         CompiledRulesRulesClass = "deny"
+	CompiledRulesRulesClassOverrideDeny CompiledRulesRulesClass = "override_deny"
+)
+
+// Valid indicates whether the value is a known member of the CompiledRulesRulesClass enum.
+func (e CompiledRulesRulesClass) Valid() bool {
+	switch e {
+	case CompiledRulesRulesClassAllow:
+		return true
+	case CompiledRulesRulesClassDeny:
+		return true
+	case CompiledRulesRulesClassOverrideDeny:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CompiledRulesRulesDirection.
+const (
+	CompiledRulesRulesDirectionIn  CompiledRulesRulesDirection = "in"
+	CompiledRulesRulesDirectionOut CompiledRulesRulesDirection = "out"
+)
+
+// Valid indicates whether the value is a known member of the CompiledRulesRulesDirection enum.
+func (e CompiledRulesRulesDirection) Valid() bool {
+	switch e {
+	case CompiledRulesRulesDirectionIn:
+		return true
+	case CompiledRulesRulesDirectionOut:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CompiledRulesRulesProto.
+const (
+	CompiledRulesRulesProtoAny    CompiledRulesRulesProto = "any"
+	CompiledRulesRulesProtoIcmp   CompiledRulesRulesProto = "icmp"
+	CompiledRulesRulesProtoIcmpv6 CompiledRulesRulesProto = "icmpv6"
+	CompiledRulesRulesProtoTCP    CompiledRulesRulesProto = "tcp"
+	CompiledRulesRulesProtoUDP    CompiledRulesRulesProto = "udp"
+)
+
+// Valid indicates whether the value is a known member of the CompiledRulesRulesProto enum.
+func (e CompiledRulesRulesProto) Valid() bool {
+	switch e {
+	case CompiledRulesRulesProtoAny:
+		return true
+	case CompiledRulesRulesProtoIcmp:
+		return true
+	case CompiledRulesRulesProtoIcmpv6:
+		return true
+	case CompiledRulesRulesProtoTCP:
+		return true
+	case CompiledRulesRulesProtoUDP:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EnforcementMode.
 const (
 	EnforcementModeFull           EnforcementMode = "full"
@@ -441,6 +507,49 @@ type CheckResult struct {
 // CheckVersion The policy a check decides by.
 type CheckVersion string
 
+// CompiledRules What one workload enforces, as compiled. Rules come in precedence order (override_deny, allow, deny).
+type CompiledRules struct {
+	// EnforcementMode How a workload's traffic is enforced: `idle` (nothing programmed, everything passes),
+	// `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
+	// enforced, default allow) or `full` (default deny inbound).
+	EnforcementMode EnforcementMode `json:"enforcement_mode"`
+
+	// Generation The generation at which this content last changed.
+	Generation int64 `json:"generation"`
+
+	// Hash SHA-256 of the content; equal policy gives an equal hash.
+	Hash                string `json:"hash"`
+	OutboundEnforcement bool   `json:"outbound_enforcement"`
+	Rules               []struct {
+		Class     CompiledRulesRulesClass     `json:"class"`
+		Direction CompiledRulesRulesDirection `json:"direction"`
+		FromPort  *int                        `json:"from_port,omitempty"`
+		IcmpCode  *int                        `json:"icmp_code,omitempty"`
+		IcmpType  *int                        `json:"icmp_type,omitempty"`
+		Proto     CompiledRulesRulesProto     `json:"proto"`
+		Rule      string                      `json:"rule"`
+		Ruleset   string                      `json:"ruleset"`
+
+		// Set The peer set; absent for any peer.
+		Set    *string `json:"set,omitempty"`
+		ToPort *int    `json:"to_port,omitempty"`
+	} `json:"rules"`
+	Sets []struct {
+		ID       string   `json:"id"`
+		Prefixes []string `json:"prefixes"`
+	} `json:"sets"`
+	Workload string `json:"workload"`
+}
+
+// CompiledRulesRulesClass defines model for CompiledRules.Rules.Class.
+type CompiledRulesRulesClass string
+
+// CompiledRulesRulesDirection defines model for CompiledRules.Rules.Direction.
+type CompiledRulesRulesDirection string
+
+// CompiledRulesRulesProto defines model for CompiledRules.Rules.Proto.
+type CompiledRulesRulesProto string
+
 // Diff The objects `to` adds, changes and removes against `from`.
 type Diff struct {
 	Added   []ObjectRef `json:"added"`
@@ -734,6 +843,20 @@ type PolicyService struct {
 	ID          string  `json:"id"`
 	Name        string  `json:"name"`
 	Ports       []Port  `json:"ports"`
+}
+
+// PolicyStatus defines model for PolicyStatus.
+type PolicyStatus struct {
+	// ActiveVersion The active policy version; 0 before the first provision.
+	ActiveVersion int `json:"active_version"`
+
+	// ChangedAt When desired_generation last rose.
+	ChangedAt time.Time `json:"changed_at"`
+
+	// ComputedAt When the workers last saved results; absent before.
+	ComputedAt         *time.Time `json:"computed_at,omitempty"`
+	ComputedGeneration int64      `json:"computed_generation"`
+	DesiredGeneration  int64      `json:"desired_generation"`
 }
 
 // Port One protocol entry of a service. For tcp and udp, `port`..`to_port` is an inclusive range
