@@ -26,7 +26,7 @@ type env struct {
 	tenant ids.TenantID
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
@@ -42,7 +42,7 @@ func newEnv(t *testing.T) *env {
 }
 
 // another is e for a new tenant of the same database.
-func (e *env) another(t *testing.T) *env {
+func (e *env) another(t testing.TB) *env {
 	t.Helper()
 	res, err := e.ts.Signup(e.ctx, tenants.SignupRequest{Organization: "Org " + rand.Text()[:8],
 		Email: "o-" + rand.Text()[:10] + "@example.com", Password: "correct horse battery staple"})
@@ -56,7 +56,7 @@ func (e *env) another(t *testing.T) *env {
 
 // world creates n workloads (web and db alternating) and provisions a
 // ruleset letting web reach db on tcp/5432.
-func (e *env) world(t *testing.T, n int) []policy.WorkloadID {
+func (e *env) world(t testing.TB, n int) []policy.WorkloadID {
 	t.Helper()
 	label := func(k, v string) policy.LabelID {
 		l, err := e.ps.CreateLabel(e.ctx, e.tenant, k, v)
@@ -99,7 +99,7 @@ func (e *env) world(t *testing.T, n int) []policy.WorkloadID {
 
 // converged checks that the stored documents are exactly a fresh compile
 // of the tenant's current state, and the computed generation its desired.
-func (e *env) converged(t *testing.T) {
+func (e *env) converged(t testing.TB) {
 	t.Helper()
 	snap, err := e.ps.Snapshot(e.ctx, e.tenant)
 	if err != nil {

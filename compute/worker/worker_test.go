@@ -16,7 +16,7 @@ import (
 var quiet = slog.New(slog.NewJSONHandler(io.Discard, nil))
 
 // start runs a worker until the test ends.
-func start(t *testing.T, e *env, q *queue.Queue, name string, claimIdle time.Duration) {
+func start(t testing.TB, e *env, q *queue.Queue, name string, claimIdle time.Duration) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
