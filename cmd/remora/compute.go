@@ -22,18 +22,15 @@ import (
 	"github.com/remora-sec/remora/tenants"
 )
 
-// queuePrefix is the Redis key prefix of the recompute queue.
-const queuePrefix = "remora:"
-
 // startCompute runs n compute workers and one reconciler until ctx ends;
 // wait returns once they have stopped. Several processes may run them at
 // once: the queue's consumer group shares the jobs.
-func startCompute(ctx context.Context, n int, store *tenants.Store, rdb redis.UniversalClient, log *slog.Logger) (wait func()) {
+func startCompute(ctx context.Context, n int, store *tenants.Store, q *queue.Queue, log *slog.Logger) (wait func()) {
 	var wg sync.WaitGroup
 	if n == 0 {
 		return wg.Wait
 	}
-	q, ps, ds := queue.New(rdb, queuePrefix), policystore.New(store), docstore.New(store)
+	ps, ds := policystore.New(store), docstore.New(store)
 	host, _ := os.Hostname()
 	for i := range n {
 		w := &worker.Worker{Name: fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i), Queue: q, Policy: ps, Docs: ds, Log: log}
@@ -53,24 +50,38 @@ func workerCmd(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.W
 		return err
 	}
 	log := logging.New(stderr, cfg.LogLevel)
-	pool, err := pg.Open(ctx, cfg.DatabaseURL)
+	// The worker signs no tokens, but the store wants a key: a random one.
+	store, rdb, closeAll, err := open(ctx, cfg, rand.Text()+rand.Text())
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer closeAll()
+	startCompute(ctx, max(cfg.Workers, 1), store, queue.New(rdb, cfg.RedisPrefix), log)()
+	return nil
+}
+
+// open connects to Postgres (checking its schema is this binary's) and
+// Redis, and builds the tenants store with jwtSecret; closeAll releases
+// both connections.
+func open(ctx context.Context, cfg config.Config, jwtSecret string) (_ *tenants.Store, _ *redis.Client, closeAll func(), err error) {
+	pool, err := pg.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if err := tenants.CheckSchema(ctx, pool); err != nil {
-		return err
+		pool.Close()
+		return nil, nil, nil, err
 	}
 	rdb, err := redisx.Open(ctx, cfg.RedisURL)
 	if err != nil {
-		return err
+		pool.Close()
+		return nil, nil, nil, err
 	}
-	defer rdb.Close()
-	// The worker signs no tokens, but the store wants a key: a random one.
-	store, err := tenants.NewStore(pool, tenants.Options{JWTSecret: []byte(rand.Text() + rand.Text())})
+	store, err := tenants.NewStore(pool, tenants.Options{JWTSecret: []byte(jwtSecret)})
 	if err != nil {
-		return err
+		rdb.Close()
+		pool.Close()
+		return nil, nil, nil, err
 	}
-	startCompute(ctx, max(cfg.Workers, 1), store, rdb, log)()
-	return nil
+	return store, rdb, func() { rdb.Close(); pool.Close() }, nil
 }

@@ -30,7 +30,8 @@ func TestQuickStart(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out syncBuffer
-	args := []string{"--database-url", url, "--redis-url", redistest.URL(), "--data-dir", dataDir}
+	_, prefix := redistest.New(t)
+	args := []string{"--database-url", url, "--redis-url", redistest.URL(), "--redis-prefix", prefix, "--data-dir", dataDir}
 	if err := run(ctx, append([]string{"migrate", "--create-database"}, args...), &out, &out); err != nil {
 		t.Fatalf("migrate: %v\n%s", err, out.String())
 	}

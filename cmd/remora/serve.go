@@ -19,10 +19,7 @@ import (
 	"github.com/remora-sec/remora/infra/config"
 	"github.com/remora-sec/remora/infra/logging"
 	"github.com/remora-sec/remora/infra/metrics"
-	"github.com/remora-sec/remora/infra/pg"
-	"github.com/remora-sec/remora/infra/redisx"
 	"github.com/remora-sec/remora/infra/tlsutil"
-	"github.com/remora-sec/remora/tenants"
 )
 
 // serve runs the PCE until ctx ends, then drains in-flight requests.
@@ -36,23 +33,11 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	}
 	log := logging.New(stderr, cfg.LogLevel)
 
-	pool, err := pg.Open(ctx, cfg.DatabaseURL)
+	store, rdb, closeAll, err := open(ctx, cfg, cfg.JWTSecret)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	if err := tenants.CheckSchema(ctx, pool); err != nil {
-		return err
-	}
-	rdb, err := redisx.Open(ctx, cfg.RedisURL)
-	if err != nil {
-		return err
-	}
-	defer rdb.Close()
-	store, err := tenants.NewStore(pool, tenants.Options{JWTSecret: []byte(cfg.JWTSecret)})
-	if err != nil {
-		return err
-	}
+	defer closeAll()
 
 	certFile, keyFile := cfg.TLSCert, cfg.TLSKey
 	if certFile == "" {
@@ -65,13 +50,14 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	fingerprint := tlsutil.Fingerprint(cert)
 
 	computeCtx, stopCompute := context.WithCancel(ctx)
-	waitCompute := startCompute(computeCtx, cfg.Workers, store, rdb, log)
+	q := queue.New(rdb, cfg.RedisPrefix)
+	waitCompute := startCompute(computeCtx, cfg.Workers, store, q, log)
 	defer waitCompute()
 	defer stopCompute()
 
 	handler := gateway.New(gateway.Deps{
-		Tenants: store, Redis: rdb, Log: log, Registry: metrics.NewRegistry(), Queue: queue.New(rdb, queuePrefix),
-		Limits: gateway.Limits{Window: cfg.RateWindow, PerAddress: cfg.RatePerAddress, PerAccount: cfg.RatePerAccount},
+		Tenants: store, Redis: rdb, Log: log, Registry: metrics.NewRegistry(), Queue: q,
+		Limits: gateway.Limits{Window: cfg.RateWindow, PerAddress: cfg.RatePerAddress, PerAccount: cfg.RatePerAccount, KeyPrefix: cfg.RedisPrefix + "rl:"},
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

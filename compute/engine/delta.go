@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"net/netip"
 	"slices"
+	"strings"
 
 	"github.com/remora-sec/remora/compute/policy"
 )
@@ -141,7 +142,7 @@ func sortedSelectors(a, b map[*selector][]netip.Addr) []*selector {
 			out = append(out, s)
 		}
 	}
-	slices.SortFunc(out, func(x, y *selector) int { return compareString(x.id, y.id) })
+	slices.SortFunc(out, func(x, y *selector) int { return strings.Compare(x.id, y.id) })
 	return out
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/remora-sec/remora/compute/policy"
 )
@@ -132,16 +133,6 @@ func (ix *index) candidates(n *node) []*selector {
 // matching returns the selectors n matches, in id order.
 func (ix *index) matching(n *node) []*selector {
 	out := slices.DeleteFunc(ix.candidates(n), func(s *selector) bool { return !s.m.matches(n) })
-	slices.SortFunc(out, func(a, b *selector) int { return compareString(a.id, b.id) })
+	slices.SortFunc(out, func(a, b *selector) int { return strings.Compare(a.id, b.id) })
 	return out
-}
-
-func compareString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/remora-sec/remora/compute/policy"
 )
@@ -174,7 +175,7 @@ func (e *Engine) drop(s *selector) []netip.Addr {
 }
 
 func insertSorted(ss []*selector, s *selector) []*selector {
-	i, found := slices.BinarySearchFunc(ss, s, func(a, b *selector) int { return compareString(a.id, b.id) })
+	i, found := slices.BinarySearchFunc(ss, s, func(a, b *selector) int { return strings.Compare(a.id, b.id) })
 	if found {
 		return ss
 	}

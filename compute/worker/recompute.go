@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/remora-sec/remora/compute/docstore"
 	"github.com/remora-sec/remora/compute/engine"
@@ -36,20 +37,10 @@ func Recompute(ctx context.Context, ps *policystore.Store, ds *docstore.Store, t
 	for _, w := range snap.Workloads {
 		docs = append(docs, e.Document(w.ID, uint64(snap.Generation)))
 	}
-	slices.SortFunc(docs, func(a, b *wire.Document) int { return compare(a.Workload, b.Workload) })
+	slices.SortFunc(docs, func(a, b *wire.Document) int { return strings.Compare(a.Workload, b.Workload) })
 	saved, err := ds.Save(ctx, tenant, snap.Generation, docs)
 	if err != nil {
 		return Result{}, fmt.Errorf("recompute %s: %w", tenant, err)
 	}
 	return Result{Generation: snap.Generation, Saved: saved}, nil
-}
-
-func compare(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

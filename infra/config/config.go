@@ -40,6 +40,10 @@ type Config struct {
 	// Workers is how many compute workers `serve` runs in-process (0: none,
 	// run `remora worker` instead); `remora worker` runs this many, at least 1.
 	Workers int // REMORA_WORKERS
+
+	// RedisPrefix starts every Redis key the PCE uses (queue, rate limits):
+	// deployments sharing one Redis keep apart by it.
+	RedisPrefix string // REMORA_REDIS_PREFIX
 }
 
 // Env lists each setting's variable, default and meaning; it drives both the
@@ -50,6 +54,7 @@ var Env = []struct {
 }{
 	{"REMORA_DATABASE_URL", "database-url", "postgres://localhost:5432/remora?sslmode=disable", "Postgres connection URL", false},
 	{"REMORA_REDIS_URL", "redis-url", "redis://localhost:6379/0", "Redis connection URL", false},
+	{"REMORA_REDIS_PREFIX", "redis-prefix", "remora:", "prefix of every Redis key (deployments sharing a Redis need distinct ones)", false},
 	{"REMORA_HTTP_ADDR", "http-addr", ":8080", "address the API listens on", false},
 	{"REMORA_JWT_SECRET", "jwt-secret", "", "HMAC key for access tokens, at least 32 bytes (required unless --dev)", false},
 	{"REMORA_DATA_DIR", "data-dir", "/var/lib/remora", "directory for generated secrets and the self-signed certificate", false},
@@ -90,6 +95,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		TLSCert:     get("REMORA_TLS_CERT"),
 		TLSKey:      get("REMORA_TLS_KEY"),
 		LogLevel:    get("REMORA_LOG_LEVEL"),
+		RedisPrefix: get("REMORA_REDIS_PREFIX"),
 	}
 	var errs []error
 	bad := func(name, format string, a ...any) {
@@ -106,6 +112,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	}
 	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
 		bad("REMORA_JWT_SECRET", "must be at least 32 bytes, got %d", len(c.JWTSecret))
+	}
+	if c.RedisPrefix == "" || strings.ContainsAny(c.RedisPrefix, " \t\r\n*?[") {
+		bad("REMORA_REDIS_PREFIX", "want a non-empty key prefix without spaces or glob characters, got %q", c.RedisPrefix)
 	}
 	if c.DataDir == "" {
 		bad("REMORA_DATA_DIR", "must not be empty")
