@@ -2,7 +2,6 @@ package policystore_test
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"maps"
 	"reflect"
@@ -14,9 +13,9 @@ import (
 	"github.com/remora-sec/remora/compute/policystore"
 	"github.com/remora-sec/remora/infra/ids"
 	"github.com/remora-sec/remora/infra/page"
-	"github.com/remora-sec/remora/infra/pg/pgtest"
 	"github.com/remora-sec/remora/infra/usererr"
 	"github.com/remora-sec/remora/tenants"
+	"github.com/remora-sec/remora/tenants/tenanttest"
 )
 
 // env is a policy store on a fresh database with one signed-up tenant.
@@ -31,16 +30,8 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	pool, _ := pgtest.NewPool(t)
-	if _, err := tenants.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	ts, err := tenants.NewStore(pool, tenants.Options{JWTSecret: []byte("0123456789abcdef0123456789abcdef-test")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, ctx: ctx, store: policystore.New(ts), tenants: ts}
+	ts := tenanttest.NewStore(t)
+	e := &env{t: t, ctx: context.Background(), store: policystore.New(ts), tenants: ts}
 	e.tenant, e.user = e.signup()
 	return e
 }
@@ -48,12 +39,7 @@ func newEnv(t testing.TB) *env {
 // signup adds a tenant and returns it and its owner.
 func (e *env) signup() (ids.TenantID, ids.UserID) {
 	e.t.Helper()
-	res, err := e.tenants.Signup(e.ctx, tenants.SignupRequest{Organization: "Org " + rand.Text()[:6],
-		Email: "o-" + rand.Text()[:10] + "@example.com", Password: "correct horse battery staple"})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return res.Tenant.ID, res.User.ID
+	return tenanttest.Signup(e.t, e.tenants)
 }
 
 func (e *env) label(key, value string) policy.LabelID {

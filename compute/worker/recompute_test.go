@@ -2,7 +2,6 @@ package worker_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"sync"
 	"testing"
@@ -13,8 +12,8 @@ import (
 	"github.com/remora-sec/remora/compute/policystore"
 	"github.com/remora-sec/remora/compute/worker"
 	"github.com/remora-sec/remora/infra/ids"
-	"github.com/remora-sec/remora/infra/pg/pgtest"
 	"github.com/remora-sec/remora/tenants"
+	"github.com/remora-sec/remora/tenants/tenanttest"
 	"github.com/remora-sec/remora/ven/wire"
 )
 
@@ -28,29 +27,16 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	pool, _ := pgtest.NewPool(t)
-	if _, err := tenants.Migrate(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	ts, err := tenants.NewStore(pool, tenants.Options{JWTSecret: []byte("0123456789abcdef0123456789abcdef-test")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{ctx: ctx, ts: ts, ps: policystore.New(ts), ds: docstore.New(ts)}
+	ts := tenanttest.NewStore(t)
+	e := &env{ctx: context.Background(), ts: ts, ps: policystore.New(ts), ds: docstore.New(ts)}
 	return e.another(t)
 }
 
 // another is e for a new tenant of the same database.
 func (e *env) another(t testing.TB) *env {
 	t.Helper()
-	res, err := e.ts.Signup(e.ctx, tenants.SignupRequest{Organization: "Org " + rand.Text()[:8],
-		Email: "o-" + rand.Text()[:10] + "@example.com", Password: "correct horse battery staple"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := *e
-	c.tenant = res.Tenant.ID
+	c.tenant, _ = tenanttest.Signup(t, e.ts)
 	return &c
 }
 
