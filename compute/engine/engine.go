@@ -195,6 +195,24 @@ func inLists(n *node, ps []netip.Prefix) bool {
 // Document returns workload id's document at generation gen, with the
 // sets its rules name; nil for a workload the engine does not know.
 func (e *Engine) Document(id policy.WorkloadID, gen uint64) *wire.Document {
+	return e.document(id, gen, map[string][]netip.Prefix{})
+}
+
+// Documents returns every workload's document at generation gen, in
+// workload id order. Each set's members are built and sorted once, not
+// once for every document that names the set.
+func (e *Engine) Documents(gen uint64) []*wire.Document {
+	sets := map[string][]netip.Prefix{}
+	out := make([]*wire.Document, 0, len(e.nodes))
+	for _, id := range sortedKeys(e.nodes) {
+		out = append(out, e.document(id, gen, sets))
+	}
+	return out
+}
+
+// document builds one document, taking set members from sets (sorted
+// prefixes by set id) and adding those it builds.
+func (e *Engine) document(id policy.WorkloadID, gen uint64, sets map[string][]netip.Prefix) *wire.Document {
 	n := e.nodes[id]
 	if n == nil {
 		return nil
@@ -203,10 +221,17 @@ func (e *Engine) Document(id policy.WorkloadID, gen uint64) *wire.Document {
 		OutboundEnforcement: e.pol.Settings.OutboundEnforcement, Rules: slices.Clone(e.rules[id])}
 	seen := map[string]bool{}
 	for _, r := range d.Rules {
-		if r.Set != "" && !seen[r.Set] {
-			seen[r.Set] = true
-			d.Sets = append(d.Sets, wire.Set{ID: r.Set, Prefixes: e.selectors[r.Set].prefixes()})
+		if r.Set == "" || seen[r.Set] {
+			continue
 		}
+		seen[r.Set] = true
+		ps, ok := sets[r.Set]
+		if !ok {
+			ps = e.selectors[r.Set].prefixes()
+			slices.SortFunc(ps, wire.ComparePrefix)
+			sets[r.Set] = ps
+		}
+		d.Sets = append(d.Sets, wire.Set{ID: r.Set, Prefixes: slices.Clone(ps)})
 	}
 	d.Normalize()
 	return d

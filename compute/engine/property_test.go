@@ -174,7 +174,8 @@ func TestCompiledMatchesReference(t *testing.T) {
 }
 
 // TestDocumentsDeterministic: compiling the same tenant twice, with
-// workloads and rulesets in another order, gives byte-equal documents.
+// workloads and rulesets in another order, gives byte-equal documents, and
+// Documents gives what Document does for each workload.
 func TestDocumentsDeterministic(t *testing.T) {
 	for seed := range uint64(50) {
 		g := &gen{r: rand.New(rand.NewPCG(seed, 11))}
@@ -187,6 +188,15 @@ func TestDocumentsDeterministic(t *testing.T) {
 		rev := slices.Clone(ws)
 		slices.Reverse(rev)
 		b := New(&q, rev)
+		all := a.Documents(3)
+		if len(all) != len(ws) {
+			t.Fatalf("seed %d: Documents gave %d documents for %d workloads", seed, len(all), len(ws))
+		}
+		for _, d := range all {
+			if one := a.Document(policy.WorkloadID(d.Workload), 3); one.Hash != d.Hash {
+				t.Fatalf("seed %d, workload %s: Documents and Document differ", seed, d.Workload)
+			}
+		}
 		for _, w := range ws {
 			if da, db := a.Document(w.ID, 3), b.Document(w.ID, 3); da.Hash != db.Hash {
 				t.Fatalf("seed %d, workload %s: documents differ:\n%+v\n%+v", seed, w.ID, da, db)

@@ -2,7 +2,6 @@ package policystore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -92,11 +91,9 @@ func queryDocs[T any](ctx context.Context, tx pgx.Tx, query string, out *[]T, ar
 		return err
 	}
 	for _, d := range docs {
-		var v T
-		if err := json.Unmarshal(d, &v); err != nil {
-			return fmt.Errorf("decode stored document: %w", err)
+		if err := appendDoc(d, out); err != nil {
+			return err
 		}
-		*out = append(*out, v)
 	}
 	return nil
 }

@@ -8,14 +8,11 @@ package worker
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/remora-sec/remora/compute/docstore"
 	"github.com/remora-sec/remora/compute/engine"
 	"github.com/remora-sec/remora/compute/policystore"
 	"github.com/remora-sec/remora/infra/ids"
-	"github.com/remora-sec/remora/ven/wire"
 )
 
 // Result is what one Recompute did.
@@ -32,12 +29,7 @@ func Recompute(ctx context.Context, ps *policystore.Store, ds *docstore.Store, t
 	if err != nil {
 		return Result{}, fmt.Errorf("recompute %s: %w", tenant, err)
 	}
-	e := engine.New(snap.Policy, snap.Workloads)
-	docs := make([]*wire.Document, 0, len(snap.Workloads))
-	for _, w := range snap.Workloads {
-		docs = append(docs, e.Document(w.ID, uint64(snap.Generation)))
-	}
-	slices.SortFunc(docs, func(a, b *wire.Document) int { return strings.Compare(a.Workload, b.Workload) })
+	docs := engine.New(snap.Policy, snap.Workloads).Documents(uint64(snap.Generation))
 	saved, err := ds.Save(ctx, tenant, snap.Generation, docs)
 	if err != nil {
 		return Result{}, fmt.Errorf("recompute %s: %w", tenant, err)

@@ -82,7 +82,7 @@ func (d *Document) Normalize() {
 		d.Rules = []Rule{}
 	}
 	for i := range d.Sets {
-		slices.SortFunc(d.Sets[i].Prefixes, comparePrefix)
+		slices.SortFunc(d.Sets[i].Prefixes, ComparePrefix)
 	}
 	slices.SortFunc(d.Sets, func(a, b Set) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(d.Rules, compareRule)
@@ -97,7 +97,8 @@ func (d *Document) Normalize() {
 	d.Hash = hex.EncodeToString(sum[:])
 }
 
-func comparePrefix(a, b netip.Prefix) int {
+// ComparePrefix is the canonical order of a set's prefixes.
+func ComparePrefix(a, b netip.Prefix) int {
 	if c := a.Addr().Compare(b.Addr()); c != 0 {
 		return c
 	}
