@@ -342,10 +342,11 @@ cmd_ensure() {
 }
 
 cmd_tools() {
-	# command -> Debian package. gcc/libc6-dev: `go test -race` needs cgo.
-	local -A pkg=([node]=nodejs [npm]=npm [jq]=jq [curl]=curl [gcc]=gcc)
+	# command -> Debian package. gcc/libc6-dev: `go test -race` needs cgo;
+	# nft, ip and wg: the VEN's tests run hosts in network namespaces.
+	local -A pkg=([node]=nodejs [npm]=npm [jq]=jq [curl]=curl [gcc]=gcc [nft]=nftables [ip]=iproute2 [wg]=wireguard-tools)
 	local cmd missing=()
-	for cmd in node npm jq curl gcc; do
+	for cmd in node npm jq curl gcc nft ip wg; do
 		command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg[$cmd]}")
 	done
 	if [[ " ${missing[*]} " == *" gcc "* ]]; then
