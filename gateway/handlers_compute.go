@@ -10,11 +10,10 @@ import (
 // getWorkloadRules answers the workload's compiled document, as the
 // workers last stored it.
 func (a *api) getWorkloadRules(w http.ResponseWriter, r *http.Request) error {
-	doc, gen, err := a.docs.Document(r.Context(), principal(r).Tenant, workloadID(r))
+	doc, err := a.docs.Document(r.Context(), principal(r).Tenant, workloadID(r))
 	if err != nil {
 		return err
 	}
-	doc.Generation = uint64(gen)
 	httpx.WriteJSON(w, http.StatusOK, doc)
 	return nil
 }

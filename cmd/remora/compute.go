@@ -10,6 +10,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/remora-sec/remora/compute/docstore"
 	"github.com/remora-sec/remora/compute/policystore"
@@ -25,15 +26,18 @@ import (
 // startCompute runs n compute workers and one reconciler until ctx ends;
 // wait returns once they have stopped. Several processes may run them at
 // once: the queue's consumer group shares the jobs.
-func startCompute(ctx context.Context, n int, store *tenants.Store, q *queue.Queue, log *slog.Logger) (wait func()) {
+// The workers share one cache of tenant graphs.
+func startCompute(ctx context.Context, cfg config.Config, n int, store *tenants.Store, q *queue.Queue, log *slog.Logger, reg prometheus.Registerer) (wait func()) {
 	var wg sync.WaitGroup
 	if n == 0 {
 		return wg.Wait
 	}
-	ps, ds := policystore.New(store), docstore.New(store)
+	ps := policystore.New(store)
+	c := &worker.Computer{Policy: ps, Docs: docstore.New(store), Cache: worker.NewCache(cfg.ComputeCache)}
+	m := worker.NewMetrics(reg, q)
 	host, _ := os.Hostname()
 	for i := range n {
-		w := &worker.Worker{Name: fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i), Queue: q, Policy: ps, Docs: ds, Log: log}
+		w := &worker.Worker{Name: fmt.Sprintf("%s-%d-%d", host, os.Getpid(), i), Queue: q, Computer: c, Log: log, Metrics: m}
 		wg.Go(func() { w.Run(ctx) })
 	}
 	r := &worker.Reconciler{Tenants: store, Policy: ps, Queue: q, Log: log}
@@ -56,7 +60,8 @@ func workerCmd(ctx context.Context, fs *flag.FlagSet, args []string, stderr io.W
 		return err
 	}
 	defer closeAll()
-	startCompute(ctx, max(cfg.Workers, 1), store, queue.New(rdb, cfg.RedisPrefix), log)()
+	// No HTTP server here to scrape them: the series are kept, unserved.
+	startCompute(ctx, cfg, max(cfg.Workers, 1), store, queue.New(rdb, cfg.RedisPrefix), log, prometheus.NewRegistry())()
 	return nil
 }
 

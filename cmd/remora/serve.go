@@ -51,12 +51,13 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 
 	computeCtx, stopCompute := context.WithCancel(ctx)
 	q := queue.New(rdb, cfg.RedisPrefix)
-	waitCompute := startCompute(computeCtx, cfg.Workers, store, q, log)
+	reg := metrics.NewRegistry()
+	waitCompute := startCompute(computeCtx, cfg, cfg.Workers, store, q, log, reg)
 	defer waitCompute()
 	defer stopCompute()
 
 	handler := gateway.New(gateway.Deps{
-		Tenants: store, Redis: rdb, Log: log, Registry: metrics.NewRegistry(), Queue: q,
+		Tenants: store, Redis: rdb, Log: log, Registry: reg, Queue: q,
 		Limits: gateway.Limits{Window: cfg.RateWindow, PerAddress: cfg.RatePerAddress, PerAccount: cfg.RatePerAccount, KeyPrefix: cfg.RedisPrefix + "rl:"},
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/remora-sec/remora/compute/policy"
+	"github.com/remora-sec/remora/ven/wire"
 )
 
 // SetDelta is a change of one set's members. A set that appears is all
@@ -21,13 +22,22 @@ type SetDelta struct {
 // workloads whose documents changed otherwise (rules, mode, or the
 // workload itself born or gone). Callers rewrite those documents and send
 // each set delta to the workloads that use the set.
+//
+// Named and Unnamed say which sets became named by some document, and
+// which by none any more: a store of sets holds just the named ones, and
+// a set can become named without a member changing (the first workload
+// whose rules use it).
 type Delta struct {
 	Sets      []SetDelta
 	Workloads []policy.WorkloadID
+	Named     []string
+	Unnamed   []string
 }
 
 // Empty reports whether the change changed nothing.
-func (d Delta) Empty() bool { return len(d.Sets) == 0 && len(d.Workloads) == 0 }
+func (d Delta) Empty() bool {
+	return len(d.Sets) == 0 && len(d.Workloads) == 0 && len(d.Named) == 0 && len(d.Unnamed) == 0
+}
 
 // UpsertWorkload adds w or replaces the workload of the same id. It costs
 // one match per selector and per binding, whatever the tenant's size.
@@ -61,6 +71,7 @@ func (e *Engine) UpsertWorkload(w policy.Workload) Delta {
 		d.Workloads = append(d.Workloads, w.ID)
 	}
 	e.setRules(w.ID, rules)
+	e.naming(&d)
 	return d
 }
 
@@ -81,6 +92,7 @@ func (e *Engine) RemoveWorkload(id policy.WorkloadID) Delta {
 	e.setRules(id, nil)
 	delete(e.workloads, id)
 	d.Workloads = append(d.Workloads, id)
+	e.naming(&d)
 	return d
 }
 
@@ -90,8 +102,11 @@ func (e *Engine) RemoveWorkload(id policy.WorkloadID) Delta {
 // recompiles everything.
 func (e *Engine) SetPolicy(p *policy.Policy) Delta {
 	if onlyRulesetsDiffer(e.pol, p) {
-		return e.updateRulesets(p)
+		d := e.updateRulesets(p)
+		e.naming(&d)
+		return d
 	}
+	oldNamed := e.SetIDs()
 	oldSets := make(map[string][]netip.Prefix, len(e.selectors))
 	for id, s := range e.selectors {
 		oldSets[id] = s.prefixes()
@@ -119,6 +134,18 @@ func (e *Engine) SetPolicy(p *policy.Policy) Delta {
 		}
 		if sd, ok := prefixDelta(id, oldSets[id], now); ok {
 			d.Sets = append(d.Sets, sd)
+		}
+	}
+	clear(e.flips) // compile named every set anew: compare instead
+	newNamed := e.SetIDs()
+	for _, s := range newNamed {
+		if _, found := slices.BinarySearch(oldNamed, s); !found {
+			d.Named = append(d.Named, s)
+		}
+	}
+	for _, s := range oldNamed {
+		if _, found := slices.BinarySearch(newNamed, s); !found {
+			d.Unnamed = append(d.Unnamed, s)
 		}
 	}
 	for _, id := range sortedKeys(e.nodes) {
@@ -193,9 +220,7 @@ func (e *Engine) sets() map[string][]netip.Prefix {
 	out := make(map[string][]netip.Prefix, len(e.selectors))
 	for id, s := range e.selectors {
 		ps := s.prefixes()
-		slices.SortFunc(ps, func(a, b netip.Prefix) int {
-			return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
-		})
+		slices.SortFunc(ps, wire.ComparePrefix)
 		out[id] = ps
 	}
 	return out

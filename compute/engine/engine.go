@@ -24,18 +24,21 @@ type Engine struct {
 	index     *index
 	rules     map[policy.WorkloadID][]wire.Rule     // each workload's rules, canonical order
 	users     map[string]map[policy.WorkloadID]bool // set id → the workloads whose rules name it
+	flips     map[string]bool                       // sets named or unnamed since the last delta (see naming)
 }
 
 // New compiles p (the active version, with its labels and settings) for
 // ws. p and the workloads must not change while the engine uses them.
 func New(p *policy.Policy, ws []policy.Workload) *Engine {
-	e := &Engine{nodes: make(map[policy.WorkloadID]*node, len(ws)), workloads: make(map[policy.WorkloadID]policy.Workload, len(ws))}
+	e := &Engine{nodes: make(map[policy.WorkloadID]*node, len(ws)), workloads: make(map[policy.WorkloadID]policy.Workload, len(ws)),
+		flips: make(map[string]bool)}
 	e.setPolicy(p)
 	for i := range ws {
 		e.workloads[ws[i].ID] = ws[i]
 		e.nodes[ws[i].ID] = newNode(&ws[i], e.labels)
 	}
 	e.compile()
+	clear(e.flips)
 	return e
 }
 
@@ -195,43 +198,56 @@ func inLists(n *node, ps []netip.Prefix) bool {
 // Document returns workload id's document at generation gen, with the
 // sets its rules name; nil for a workload the engine does not know.
 func (e *Engine) Document(id policy.WorkloadID, gen uint64) *wire.Document {
-	return e.document(id, gen, map[string][]netip.Prefix{})
+	return e.document(id, gen, e.cachedMembers(map[string][]netip.Prefix{}))
 }
 
 // Documents returns every workload's document at generation gen, in
 // workload id order. Each set's members are built and sorted once, not
 // once for every document that names the set.
 func (e *Engine) Documents(gen uint64) []*wire.Document {
-	sets := map[string][]netip.Prefix{}
+	members := e.cachedMembers(map[string][]netip.Prefix{})
 	out := make([]*wire.Document, 0, len(e.nodes))
 	for _, id := range sortedKeys(e.nodes) {
-		out = append(out, e.document(id, gen, sets))
+		out = append(out, e.document(id, gen, members))
 	}
 	return out
 }
 
-// document builds one document, taking set members from sets (sorted
-// prefixes by set id) and adding those it builds.
-func (e *Engine) document(id policy.WorkloadID, gen uint64, sets map[string][]netip.Prefix) *wire.Document {
+// Outline returns workload id's document without the sets' members: its
+// mode, rules and the ids of the sets they name (each with no prefixes).
+// Outlines and sets are stored apart, so a set's new member rewrites one
+// set, not every document that names it; the full document is the outline
+// with its sets filled in. nil for a workload the engine does not know.
+func (e *Engine) Outline(id policy.WorkloadID) *wire.Document {
+	return e.document(id, 0, func(string) []netip.Prefix { return []netip.Prefix{} })
+}
+
+// WorkloadIDs lists every workload, in id order.
+func (e *Engine) WorkloadIDs() []policy.WorkloadID { return sortedKeys(e.nodes) }
+
+// cachedMembers returns a members function that builds and sorts each
+// set once, keeping it in cache.
+func (e *Engine) cachedMembers(cache map[string][]netip.Prefix) func(string) []netip.Prefix {
+	return func(id string) []netip.Prefix {
+		ps, ok := cache[id]
+		if !ok {
+			ps, _ = e.Set(id)
+			cache[id] = ps
+		}
+		return slices.Clone(ps)
+	}
+}
+
+// document builds one document, with each set's prefixes from members.
+func (e *Engine) document(id policy.WorkloadID, gen uint64, members func(set string) []netip.Prefix) *wire.Document {
 	n := e.nodes[id]
 	if n == nil {
 		return nil
 	}
 	d := &wire.Document{Workload: string(id), Generation: gen, Mode: string(n.mode),
 		OutboundEnforcement: e.pol.Settings.OutboundEnforcement, Rules: slices.Clone(e.rules[id])}
-	seen := map[string]bool{}
-	for _, r := range d.Rules {
-		if r.Set == "" || seen[r.Set] {
-			continue
-		}
-		seen[r.Set] = true
-		ps, ok := sets[r.Set]
-		if !ok {
-			ps = e.selectors[r.Set].prefixes()
-			slices.SortFunc(ps, wire.ComparePrefix)
-			sets[r.Set] = ps
-		}
-		d.Sets = append(d.Sets, wire.Set{ID: r.Set, Prefixes: slices.Clone(ps)})
+	for _, s := range setsOf(d.Rules) {
+		d.Sets = append(d.Sets, wire.Set{ID: s, Prefixes: members(s)})
 	}
 	d.Normalize()
 	return d

@@ -65,7 +65,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		}
 		e := New(p, slices.Collect(maps.Values(ws)))
 		for step := range 60 {
-			before := e.sets()
+			before, named := e.sets(), e.SetIDs()
 			docs := map[policy.WorkloadID]string{}
 			for id := range ws {
 				docs[id] = e.Document(id, 1).Hash
@@ -140,6 +140,21 @@ func TestIncrementalEqualsFull(t *testing.T) {
 				if got, want := e.Users(id), full.Users(id); !slices.Equal(got, want) {
 					t.Fatalf("seed %d step %d (%s): users of set %s: %v, want %v", seed, step, what, id, got, want)
 				}
+			}
+			for _, s := range d.Named {
+				if slices.Contains(named, s) {
+					t.Fatalf("seed %d step %d (%s): set %s reported named, but it already was", seed, step, what, s)
+				}
+				named = append(named, s)
+			}
+			for _, s := range d.Unnamed {
+				if !slices.Contains(named, s) {
+					t.Fatalf("seed %d step %d (%s): set %s reported unnamed, but it was not named", seed, step, what, s)
+				}
+				named = slices.DeleteFunc(named, func(x string) bool { return x == s })
+			}
+			if slices.Sort(named); !slices.Equal(named, full.SetIDs()) {
+				t.Fatalf("seed %d step %d (%s): named sets after the delta %v, a full compile names %v", seed, step, what, named, full.SetIDs())
 			}
 			if got, want := nonEmpty(applyDelta(before, d)), nonEmpty(full.sets()); !maps.EqualFunc(got, want, slices.Equal) {
 				t.Fatalf("seed %d step %d (%s): sets after the delta differ from a full compile:\n%v\n%v", seed, step, what, got, want)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/remora-sec/remora/compute/policy"
@@ -16,6 +17,7 @@ func (e *Engine) setRules(id policy.WorkloadID, rules []wire.Rule) {
 		delete(e.users[s], id)
 		if len(e.users[s]) == 0 {
 			delete(e.users, s)
+			e.flip(s)
 		}
 	}
 	if rules == nil {
@@ -26,6 +28,7 @@ func (e *Engine) setRules(id policy.WorkloadID, rules []wire.Rule) {
 	for _, s := range setsOf(rules) {
 		if e.users[s] == nil {
 			e.users[s] = make(map[policy.WorkloadID]bool)
+			e.flip(s)
 		}
 		e.users[s][id] = true
 	}
@@ -45,3 +48,42 @@ func setsOf(rules []wire.Rule) []string {
 func (e *Engine) Users(id string) []policy.WorkloadID {
 	return sortedKeys(e.users[id])
 }
+
+// flip records that set s went from named by no document to named by
+// some, or back; two flips cancel.
+func (e *Engine) flip(s string) {
+	if e.flips[s] {
+		delete(e.flips, s)
+	} else {
+		e.flips[s] = true
+	}
+}
+
+// naming moves the flips recorded since the last change into d: the sets
+// that became named (a store of sets must now hold them) and those no
+// longer named (it may drop them).
+func (e *Engine) naming(d *Delta) {
+	for _, s := range sortedKeys(e.flips) {
+		if len(e.users[s]) > 0 {
+			d.Named = append(d.Named, s)
+		} else {
+			d.Unnamed = append(d.Unnamed, s)
+		}
+	}
+	clear(e.flips)
+}
+
+// Set returns the members of set id in canonical order, and whether any
+// document names it. Sets no document names (a rule's provider side: the
+// workloads it applies to, never a peer) are the engine's business only.
+func (e *Engine) Set(id string) ([]netip.Prefix, bool) {
+	if len(e.users[id]) == 0 {
+		return nil, false
+	}
+	ps := e.selectors[id].prefixes()
+	slices.SortFunc(ps, wire.ComparePrefix)
+	return ps, true
+}
+
+// SetIDs lists the sets some document names, in id order.
+func (e *Engine) SetIDs() []string { return sortedKeys(e.users) }

@@ -9,15 +9,32 @@ import (
 	"github.com/remora-sec/remora/infra/ids"
 )
 
+// change is what one write did to the compiler's input: the active policy
+// (a provision or rollback), and/or these workloads (created, changed or
+// deleted).
+type change struct {
+	policy    bool
+	workloads []string
+}
+
 // bumpGeneration records, within a write's own transaction, that what the
 // tenant enforces may have changed: the compute workers' results for older
-// generations are then stale. It returns the new desired generation.
-func bumpGeneration(ctx context.Context, tx pgx.Tx) (int64, error) {
+// generations are then stale. The change joins the feed that lets a worker
+// holding the tenant's graph apply just it. It returns the new desired
+// generation.
+func bumpGeneration(ctx context.Context, tx pgx.Tx, c change) (int64, error) {
 	var gen int64
 	err := tx.QueryRow(ctx, `UPDATE compute_state SET desired_generation = desired_generation + 1, changed_at = now()
 		RETURNING desired_generation`).Scan(&gen)
 	if err != nil {
 		return 0, fmt.Errorf("bump generation: %w", err)
+	}
+	if c.workloads == nil {
+		c.workloads = []string{}
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO compute_changes (generation, policy, workloads) VALUES ($1, $2, $3::uuid[])`,
+		gen, c.policy, c.workloads); err != nil {
+		return 0, fmt.Errorf("record change: %w", err)
 	}
 	return gen, nil
 }

@@ -113,7 +113,7 @@ func newVersion(ctx context.Context, tx pgx.Tx, n int, author Author, note strin
 	if _, err := tx.Exec(ctx, `UPDATE policy_head SET active = $1`, n); err != nil {
 		return v, fmt.Errorf("activate version %d: %w", n, err)
 	}
-	_, err = bumpGeneration(ctx, tx)
+	_, err = bumpGeneration(ctx, tx, change{policy: true})
 	return v, err
 }
 

@@ -196,7 +196,7 @@ func (s *Store) DeleteWorkloads(ctx context.Context, tenant ids.TenantID, idList
 		if _, err := tx.Exec(ctx, `DELETE FROM workloads WHERE id = ANY($1::uuid[])`, idList); err != nil {
 			return err
 		}
-		_, err = bumpGeneration(ctx, tx)
+		_, err = bumpGeneration(ctx, tx, change{workloads: idList})
 		return err
 	})
 	if err != nil {
@@ -342,7 +342,7 @@ func writeWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, update
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, fmt.Errorf("write workloads: %w", err)
 	}
-	if _, err := bumpGeneration(ctx, tx); err != nil {
+	if _, err := bumpGeneration(ctx, tx, change{workloads: wids}); err != nil {
 		return nil, err
 	}
 	rows, err := tx.Query(ctx, workloadSelect+` JOIN unnest($1::uuid[]) WITH ORDINALITY AS t(id, n) ON t.id = w.id ORDER BY t.n`, wids)

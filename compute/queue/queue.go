@@ -7,8 +7,10 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,14 +122,60 @@ func (q *Queue) Ack(ctx context.Context, jobIDs ...string) error {
 	return nil
 }
 
-// Done publishes that tenant's results for generation are stored, for the
-// gateway to wake the agents waiting on them.
-func (q *Queue) Done(ctx context.Context, tenant ids.TenantID, generation int64) error {
-	if err := q.rdb.Publish(ctx, q.notify, fmt.Sprintf("%s %d", tenant, generation)).Err(); err != nil {
-		return fmt.Errorf("publish results of %s: %w", tenant, err)
+// Done publishes n: the tenant's results for n.Generation are stored. The
+// gateway wakes the agents of the workloads it names.
+func (q *Queue) Done(ctx context.Context, n Notification) error {
+	if len(n.Workloads) > maxNamed {
+		n.Workloads, n.All = nil, true
+	}
+	body, err := json.Marshal(n)
+	if err != nil {
+		return fmt.Errorf("encode notification: %w", err)
+	}
+	if err := q.rdb.Publish(ctx, q.notify, body).Err(); err != nil {
+		return fmt.Errorf("publish results of %s: %w", n.Tenant, err)
 	}
 	return nil
 }
 
-// Subscribe returns the channel of Done notifications ("tenant generation").
+// Subscribe returns the channel of Done notifications (Parse reads them).
 func (q *Queue) Subscribe(ctx context.Context) *redis.PubSub { return q.rdb.Subscribe(ctx, q.notify) }
+
+// Stats is the stream's backlog: entries kept (Length), jobs handed to a
+// worker and not yet acknowledged (Pending), and jobs not yet handed to
+// any (Lag).
+type Stats struct {
+	Length, Pending, Lag int64
+}
+
+// Stats reads the backlog; a stream or group not created yet is empty.
+func (q *Queue) Stats(ctx context.Context) (Stats, error) {
+	var st Stats
+	groups, err := q.rdb.XInfoGroups(ctx, q.stream).Result()
+	if err != nil {
+		if strings.Contains(err.Error(), "no such key") {
+			return st, nil
+		}
+		return st, fmt.Errorf("queue stats: %w", err)
+	}
+	for _, g := range groups {
+		if g.Name == q.group {
+			st.Pending, st.Lag = g.Pending, max(g.Lag, 0)
+		}
+	}
+	if st.Length, err = q.rdb.XLen(ctx, q.stream).Result(); err != nil {
+		return st, fmt.Errorf("queue stats: %w", err)
+	}
+	return st, nil
+}
+
+// Enqueued is when job id was added to the stream (its id's millisecond
+// part), to measure how long a job waited; zero if id is not a stream id.
+func Enqueued(id string) time.Time {
+	ms, _, ok := strings.Cut(id, "-")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if !ok || err != nil {
+		return time.Time{}
+	}
+	return time.UnixMilli(n)
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -72,11 +70,12 @@ func waitGen(b *testing.B, done <-chan *redis.Message, want int64) {
 	for {
 		select {
 		case m := <-done:
-			f := strings.Fields(m.Payload)
-			if len(f) == 2 {
-				if g, _ := strconv.ParseInt(f[1], 10, 64); g >= want {
-					return
-				}
+			n, err := queue.Parse(m.Payload)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n.Generation >= want {
+				return
 			}
 		case <-timeout:
 			b.Fatalf("no notification for generation %d", want)

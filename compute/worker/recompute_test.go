@@ -3,9 +3,11 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/compute/docstore"
 	"github.com/remora-sec/remora/compute/engine"
 	"github.com/remora-sec/remora/compute/policy"
@@ -100,13 +102,27 @@ func (e *env) converged(t testing.TB) {
 	}
 	fresh := engine.New(snap.Policy, snap.Workloads)
 	for _, w := range snap.Workloads {
-		got, _, err := e.ds.Document(e.ctx, e.tenant, string(w.ID))
+		got, err := e.ds.Document(e.ctx, e.tenant, string(w.ID))
 		if err != nil {
 			t.Fatalf("workload %s: %v", w.Name, err)
 		}
 		if want := fresh.Document(w.ID, 0); got.Hash != want.Hash {
-			t.Fatalf("workload %s: stored document differs from a fresh compile", w.Name)
+			t.Fatalf("workload %s: stored document differs from a fresh compile:\n got %+v\nwant %+v", w.Name, got, want)
 		}
+		if got.Generation > uint64(g.Computed) {
+			t.Fatalf("workload %s: document generation %d is past the computed one, %d", w.Name, got.Generation, g.Computed)
+		}
+	}
+	// Nothing left over: a row per workload and per set, no more.
+	var docs, sets int
+	err = e.ts.InTenantRead(e.ctx, e.tenant, func(tx pgx.Tx) error {
+		return tx.QueryRow(e.ctx, `SELECT (SELECT count(*) FROM workload_documents), (SELECT count(*) FROM compute_sets)`).Scan(&docs, &sets)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if docs != len(snap.Workloads) || sets != len(fresh.SetIDs()) {
+		t.Fatalf("stored %d documents and %d sets, want %d and %d", docs, sets, len(snap.Workloads), len(fresh.SetIDs()))
 	}
 }
 
@@ -120,27 +136,29 @@ func TestRecomputeConverges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Stale || res.Written != 1000 {
-		t.Fatalf("first run: %+v, want 1,000 documents written", res)
+	if res.Stale || len(res.Docs) != 1000 || len(res.Sets) != 1 {
+		t.Fatalf("first run: %d documents and %d sets written, want 1,000 and 1 (the web set)", len(res.Docs), len(res.Sets))
 	}
 	e.converged(t)
 	if res, err = worker.Recompute(e.ctx, e.ps, e.ds, e.tenant); err != nil || !res.Stale {
 		t.Fatalf("second run at the same generation: %+v, %v; want stale, nothing written", res, err)
 	}
-	// A web workload leaves: the db workloads' documents embed the web set
-	// (their allowed sources), whose members changed; web documents (no
-	// inbound rule) do not change.
+	// A web workload leaves: its document goes and the web set (the db
+	// workloads' allowed sources) loses a member. The db documents name
+	// the set but are not rewritten: sets are stored apart. Their agents
+	// are the ones to tell.
 	if err := e.ps.DeleteWorkloads(e.ctx, e.tenant, []string{string(ids[0])}, "", ""); err != nil {
 		t.Fatal(err)
 	}
 	if res, err = worker.Recompute(e.ctx, e.ps, e.ds, e.tenant); err != nil {
 		t.Fatal(err)
 	}
-	if res.Deleted != 1 || res.Written != 500 {
-		t.Fatalf("after a web workload left: %+v, want 1 deleted and the 500 db documents rewritten", res)
+	if !slices.Equal(res.Docs, []string{string(ids[0])}) || len(res.Sets) != 1 || len(res.Affected) != 501 {
+		t.Fatalf("after a web workload left: documents %v, sets %v, %d affected; want its document deleted, the web set written, and it and the 500 db workloads affected",
+			res.Docs, res.Sets, len(res.Affected))
 	}
 	e.converged(t)
-	if _, _, err := e.ds.Document(e.ctx, e.tenant, string(ids[0])); err == nil {
+	if _, err := e.ds.Document(e.ctx, e.tenant, string(ids[0])); err == nil {
 		t.Error("the deleted workload still has a document")
 	}
 }
@@ -156,7 +174,7 @@ func TestStaleNeverOverwrites(t *testing.T) {
 	}
 	g, _ := e.ps.Generations(e.ctx, e.tenant)
 	old := []*wire.Document{{Workload: string(ids[0]), Hash: "stale"}}
-	saved, err := e.ds.Save(e.ctx, e.tenant, g.Computed-1, old)
+	saved, err := e.ds.Save(e.ctx, e.tenant, docstore.Batch{Full: true, Generation: g.Computed - 1, Docs: old})
 	if err != nil || !saved.Stale {
 		t.Fatalf("saving an older generation: %+v, %v; want refused as stale", saved, err)
 	}

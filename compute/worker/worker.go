@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/remora-sec/remora/compute/docstore"
-	"github.com/remora-sec/remora/compute/policystore"
 	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/infra/ids"
 	"github.com/remora-sec/remora/infra/usererr"
@@ -19,9 +17,9 @@ import (
 type Worker struct {
 	Name      string // the consumer name: unique per running worker
 	Queue     *queue.Queue
-	Policy    *policystore.Store
-	Docs      *docstore.Store
+	Computer  *Computer // several workers may share one, and its cache
 	Log       *slog.Logger
+	Metrics   *Metrics      // nil: none
 	ClaimIdle time.Duration // default 30 s
 	Block     time.Duration // how long one read waits for jobs; default 2 s
 }
@@ -72,19 +70,34 @@ func (w *Worker) process(ctx context.Context, jobs []queue.Job) {
 
 func (w *Worker) one(ctx context.Context, tenant ids.TenantID, jobIDs []string) error {
 	start := time.Now()
-	res, err := Recompute(ctx, w.Policy, w.Docs, tenant)
+	res, err := w.Computer.Compute(ctx, tenant)
 	if err != nil && !isGone(err) {
 		return err // left unacknowledged: retried when reclaimed
 	}
 	if err := w.Queue.Ack(ctx, jobIDs...); err != nil {
 		return err
 	}
-	if err != nil || res.Stale {
-		return nil // a deleted tenant, or results already newer: nothing to announce
+	switch {
+	case err != nil:
+		w.Metrics.acked("gone", jobIDs) // a deleted tenant: nothing to announce
+		return nil
+	case res.Stale:
+		w.Metrics.acked("stale", jobIDs) // results already this new
+		return nil
 	}
-	w.Log.Info("recomputed", "worker", w.Name, "tenant", tenant, "generation", res.Generation,
-		"written", res.Written, "deleted", res.Deleted, "jobs", len(jobIDs), "took", time.Since(start))
-	return w.Queue.Done(ctx, tenant, res.Generation)
+	took := time.Since(start)
+	w.Metrics.observe(res, took)
+	w.Log.Info("computed", "worker", w.Name, "tenant", tenant, "generation", res.Generation, "full", res.Full,
+		"documents", len(res.Docs), "sets", len(res.Sets), "affected", len(res.Affected), "jobs", len(jobIDs), "took", took)
+	n := queue.Notification{Tenant: tenant, Generation: res.Generation, Workloads: make([]string, len(res.Affected))}
+	for i, id := range res.Affected {
+		n.Workloads[i] = string(id)
+	}
+	if err := w.Queue.Done(ctx, n); err != nil {
+		return err
+	}
+	w.Metrics.acked("done", jobIDs)
+	return nil
 }
 
 // isGone reports whether err says the tenant no longer exists: its jobs

@@ -41,6 +41,11 @@ type Config struct {
 	// run `remora worker` instead); `remora worker` runs this many, at least 1.
 	Workers int // REMORA_WORKERS
 
+	// ComputeCache is how many tenants' compiled graphs a process keeps in
+	// memory between recomputes (least recently used go first); a tenant
+	// not held is rebuilt from Postgres on its next change.
+	ComputeCache int // REMORA_COMPUTE_CACHE
+
 	// RedisPrefix starts every Redis key the PCE uses (queue, rate limits):
 	// deployments sharing one Redis keep apart by it.
 	RedisPrefix string // REMORA_REDIS_PREFIX
@@ -66,6 +71,7 @@ var Env = []struct {
 	{"REMORA_RATE_PER_ADDRESS", "rate-per-address", "30", "signup/login/refresh requests per window per client address", false},
 	{"REMORA_RATE_PER_ACCOUNT", "rate-per-account", "10", "login/refresh attempts per window per account", false},
 	{"REMORA_WORKERS", "workers", "1", "compute workers to run in this process (serve: 0 for none, then run `remora worker`)", false},
+	{"REMORA_COMPUTE_CACHE", "compute-cache", "64", "tenants whose compiled graphs a process keeps in memory between recomputes", false},
 }
 
 // Load registers every setting on fs, parses args, and validates the result.
@@ -135,6 +141,7 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	if c.Workers, err = strconv.Atoi(get("REMORA_WORKERS")); err != nil || c.Workers < 0 || c.Workers > 64 {
 		bad("REMORA_WORKERS", "want a number from 0 to 64, got %q", get("REMORA_WORKERS"))
 	}
+	c.ComputeCache = positiveInt(bad, "REMORA_COMPUTE_CACHE", get("REMORA_COMPUTE_CACHE"))
 	return c, errors.Join(errs...)
 }
 

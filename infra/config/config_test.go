@@ -83,3 +83,19 @@ func TestEnsureJWTSecretPersists(t *testing.T) {
 		t.Fatal("outside dev mode a missing secret must be an error")
 	}
 }
+
+// TestREADMEListsEverySetting: the README's configuration table names
+// each setting with its flag and default, so operators find them all.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range Env {
+		for _, want := range []string{"`" + e.Name + "`", "`--" + e.Flag + "`"} {
+			if !strings.Contains(string(readme), want) {
+				t.Errorf("README.md does not mention %s", want)
+			}
+		}
+	}
+}

@@ -82,6 +82,9 @@ func (d *Document) Normalize() {
 		d.Rules = []Rule{}
 	}
 	for i := range d.Sets {
+		if d.Sets[i].Prefixes == nil {
+			d.Sets[i].Prefixes = []netip.Prefix{} // an empty set encodes as one, whoever built it
+		}
 		slices.SortFunc(d.Sets[i].Prefixes, ComparePrefix)
 	}
 	slices.SortFunc(d.Sets, func(a, b Set) int { return cmp.Compare(a.ID, b.ID) })

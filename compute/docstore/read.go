@@ -1,0 +1,99 @@
+package docstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/usererr"
+	"github.com/remora-sec/remora/ven/wire"
+)
+
+// Document returns workload id's full document: its outline with the
+// members of the sets it names, read in one transaction. Its Generation is
+// the newest at which any of that content changed, so an agent holding an
+// older one knows it must update; Hash covers the members too.
+func (s *Store) Document(ctx context.Context, tenant ids.TenantID, id string) (*wire.Document, error) {
+	if !ids.Valid(id) {
+		return nil, usererr.New(usererr.NotFound, "workload not found")
+	}
+	var d wire.Document
+	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
+		var (
+			body []byte
+			gen  int64
+		)
+		err := tx.QueryRow(ctx, `SELECT generation, doc FROM workload_documents WHERE workload_id = $1`, id).Scan(&gen, &body)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return usererr.New(usererr.NotFound, "no compiled document for this workload yet")
+		}
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(body, &d); err != nil {
+			return fmt.Errorf("decode outline: %w", err)
+		}
+		newest, err := fillSets(ctx, tx, &d)
+		if err != nil {
+			return err
+		}
+		d.Generation = uint64(max(gen, newest))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read document: %w", err)
+	}
+	d.Normalize()
+	return &d, nil
+}
+
+// fillSets puts into d the members of each set it names and returns the
+// newest generation among them. A named set that is missing is an error,
+// never an empty set: an empty set would make an allow rule allow nothing
+// (harmless) but a deny rule deny nothing (failing open).
+func fillSets(ctx context.Context, tx pgx.Tx, d *wire.Document) (int64, error) {
+	if len(d.Sets) == 0 {
+		return 0, nil
+	}
+	want := make([]string, len(d.Sets))
+	for i, s := range d.Sets {
+		want[i] = s.ID
+	}
+	rows, err := tx.Query(ctx, `SELECT set_id, generation, prefixes FROM compute_sets WHERE set_id = ANY($1)`, want)
+	if err != nil {
+		return 0, fmt.Errorf("read sets: %w", err)
+	}
+	members := make(map[string][]netip.Prefix, len(want))
+	var (
+		newest, gen int64
+		id          string
+		ps          []string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &gen, &ps}, func() error {
+		newest = max(newest, gen)
+		out := make([]netip.Prefix, len(ps))
+		for i, p := range ps {
+			var err error
+			if out[i], err = netip.ParsePrefix(p); err != nil {
+				return fmt.Errorf("set %s: %w", id, err)
+			}
+		}
+		members[id] = out
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read sets: %w", err)
+	}
+	for i, s := range d.Sets {
+		ps, ok := members[s.ID]
+		if !ok {
+			return 0, fmt.Errorf("set %s named by the document is missing", s.ID)
+		}
+		d.Sets[i].Prefixes = ps
+	}
+	return newest, nil
+}
