@@ -63,37 +63,43 @@ func fillSets(ctx context.Context, tx pgx.Tx, d *wire.Document) (int64, error) {
 	for i, s := range d.Sets {
 		want[i] = s.ID
 	}
-	rows, err := tx.Query(ctx, `SELECT set_id, generation, prefixes FROM compute_sets WHERE set_id = ANY($1)`, want)
+	var newest int64
+	found := map[string]bool{}
+	rows, err := tx.Query(ctx, `SELECT set_id, generation FROM compute_sets WHERE set_id = ANY($1)`, want)
 	if err != nil {
+		return 0, fmt.Errorf("read sets: %w", err)
+	}
+	var (
+		id  string
+		gen int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &gen}, func() error {
+		found[id], newest = true, max(newest, gen)
+		return nil
+	}); err != nil {
 		return 0, fmt.Errorf("read sets: %w", err)
 	}
 	members := make(map[string][]netip.Prefix, len(want))
-	var (
-		newest, gen int64
-		id          string
-		ps          []string
-	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &gen, &ps}, func() error {
-		newest = max(newest, gen)
-		out := make([]netip.Prefix, len(ps))
-		for i, p := range ps {
-			var err error
-			if out[i], err = netip.ParsePrefix(p); err != nil {
-				return fmt.Errorf("set %s: %w", id, err)
-			}
-		}
-		members[id] = out
-		return nil
-	})
+	rows, err = tx.Query(ctx, `SELECT set_id, prefix FROM compute_set_members WHERE set_id = ANY($1)`, want)
 	if err != nil {
-		return 0, fmt.Errorf("read sets: %w", err)
+		return 0, fmt.Errorf("read set members: %w", err)
+	}
+	var p string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &p}, func() error {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return fmt.Errorf("set %s: %w", id, err)
+		}
+		members[id] = append(members[id], prefix)
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("read set members: %w", err)
 	}
 	for i, s := range d.Sets {
-		ps, ok := members[s.ID]
-		if !ok {
+		if !found[s.ID] {
 			return 0, fmt.Errorf("set %s named by the document is missing", s.ID)
 		}
-		d.Sets[i].Prefixes = ps
+		d.Sets[i].Prefixes = members[s.ID]
 	}
 	return newest, nil
 }

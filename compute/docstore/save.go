@@ -2,12 +2,11 @@ package docstore
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
-	"strings"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
@@ -26,10 +25,21 @@ type Batch struct {
 	From       int64 // incremental only
 	Generation int64
 
-	Docs     []*wire.Document          // outlines (engine.Outline): written when their hash changed
-	Gone     []string                  // workloads whose documents go (incremental)
-	Sets     map[string][]netip.Prefix // set members in canonical order: written when changed
-	GoneSets []string                  // sets no rule names any more (incremental)
+	Docs []*wire.Document // outlines (engine.Outline): written when their hash changed
+	Gone []string         // workloads whose documents go (incremental)
+
+	// Sets holds whole sets: every named set (full), or those newly named
+	// (incremental). A full batch writes the difference from what is
+	// stored; an incremental one replaces them.
+	Sets     map[string][]netip.Prefix
+	Deltas   []SetDelta // incremental: member changes of sets already stored
+	GoneSets []string   // sets no document names any more (incremental)
+}
+
+// SetDelta is a change of a stored set's members.
+type SetDelta struct {
+	ID             string
+	Added, Removed []netip.Prefix
 }
 
 // Saved says what a Save did.
@@ -125,41 +135,41 @@ func saveDocs(ctx context.Context, tx pgx.Tx, b Batch) ([]string, error) {
 	return append(wids, gone...), nil
 }
 
-// saveSets is saveDocs for sets.
+// saveSets writes b's sets, a row per member, and returns the sets whose
+// members it changed or that it deleted. An incremental batch costs what
+// changed; a full one reads every stored member to write only the
+// difference.
 func saveSets(ctx context.Context, tx pgx.Tx, b Batch) ([]string, error) {
-	all := make([]string, 0, len(b.Sets))
-	for id := range b.Sets {
-		all = append(all, id)
-	}
-	have, err := hashes(ctx, tx, "compute_sets", "set_id", "text", all, b.Full)
-	if err != nil {
-		return nil, fmt.Errorf("read set hashes: %w", err)
-	}
-	var sids, hs []string
-	var members [][]string
-	for _, id := range all {
-		ps := prefixStrings(b.Sets[id])
-		h := setHash(ps)
-		if have[id] == h {
-			continue
-		}
-		sids, hs, members = append(sids, id), append(hs, h), append(members, ps)
-	}
-	for i := range sids {
-		// One row each: Postgres has no array of arrays of uneven length
-		// to unnest.
-		_, err := tx.Exec(ctx, `INSERT INTO compute_sets (set_id, generation, hash, prefixes) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (set_id) DO UPDATE SET generation = EXCLUDED.generation, hash = EXCLUDED.hash,
-				prefixes = EXCLUDED.prefixes, updated_at = now()`, sids[i], b.Generation, hs[i], members[i])
+	var w members
+	var touched []string
+	if b.Full {
+		stored, err := storedMembers(ctx, tx)
 		if err != nil {
-			return nil, fmt.Errorf("write set %s: %w", sids[i], err)
+			return nil, err
+		}
+		for _, id := range slices.Sorted(maps.Keys(b.Sets)) {
+			if w.diff(id, stored[id], b.Sets[id]) || stored[id] == nil {
+				touched = append(touched, id)
+			}
+		}
+	} else {
+		for _, id := range slices.Sorted(maps.Keys(b.Sets)) {
+			w.replace(id, b.Sets[id])
+			touched = append(touched, id)
+		}
+		for _, d := range b.Deltas {
+			w.change(d)
+			touched = append(touched, d.ID)
 		}
 	}
-	gone, err := deleteRows(ctx, tx, "compute_sets", "set_id", "text", all, b.GoneSets, b.Full)
+	if err := w.write(ctx, tx, touched, b.Generation); err != nil {
+		return nil, err
+	}
+	gone, err := deleteRows(ctx, tx, "compute_sets", "set_id", "text", slices.Collect(maps.Keys(b.Sets)), b.GoneSets, b.Full)
 	if err != nil {
 		return nil, fmt.Errorf("delete sets: %w", err)
 	}
-	return append(sids, gone...), nil
+	return append(touched, gone...), nil
 }
 
 // hashes reads the stored hash of every row (full) or of the rows keyed
@@ -195,17 +205,4 @@ func deleteRows(ctx context.Context, tx pgx.Tx, table, key, typ string, kept, go
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[string])
-}
-
-func prefixStrings(ps []netip.Prefix) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
-	}
-	return out
-}
-
-func setHash(prefixes []string) string {
-	sum := sha256.Sum256([]byte(strings.Join(prefixes, ",")))
-	return hex.EncodeToString(sum[:])
 }

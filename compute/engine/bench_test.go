@@ -146,3 +146,29 @@ func BenchmarkEditRuleset(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTenantWideChange activates a version in which a service the
+// rules do not use was added: any change beyond rulesets (a label group,
+// service or IP list edited, a setting) recompiles the tenant, so this is
+// the cost of the slow path, alternating between two versions.
+func BenchmarkTenantWideChange(b *testing.B) {
+	for _, n := range benchSizes {
+		p, ws := benchTenant(n)
+		e := New(p, ws)
+		q := *p
+		q.Services = append(slices.Clone(p.Services), policy.Service{ID: "00000000-0000-4000-8000-00000000dead", Name: "unused",
+			Ports: []policy.Port{{Proto: policy.ProtoTCP, Port: 1}}})
+		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if i%2 == 0 {
+					e.SetPolicy(&q)
+				} else {
+					e.SetPolicy(p)
+				}
+				i++
+			}
+		})
+	}
+}

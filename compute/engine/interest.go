@@ -85,5 +85,8 @@ func (e *Engine) Set(id string) ([]netip.Prefix, bool) {
 	return ps, true
 }
 
+// Named reports whether some document names set id.
+func (e *Engine) Named(id string) bool { return len(e.users[id]) > 0 }
+
 // SetIDs lists the sets some document names, in id order.
 func (e *Engine) SetIDs() []string { return sortedKeys(e.users) }

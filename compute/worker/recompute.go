@@ -92,19 +92,31 @@ func (c *Computer) compute(ctx context.Context, tenant ids.TenantID) (Result, er
 }
 
 // apply brings eng up to date with u and returns what to save: the
-// outlines and sets the changes touched. Writes are checked against stored
-// hashes, so naming a little more than changed costs a comparison only.
+// outlines the changes touched, and the sets' member changes, netted over
+// the changes (a member added then removed is no change). A set that
+// became named is saved whole, one no longer named is deleted.
 func apply(eng *engine.Engine, u policystore.Update) docstore.Batch {
-	ws, sets := map[policy.WorkloadID]bool{}, map[string]bool{}
+	ws, renamed := map[policy.WorkloadID]bool{}, map[string]bool{}
+	net := map[string]map[netip.Prefix]int{}
 	note := func(d engine.Delta) {
 		for _, w := range d.Workloads {
 			ws[w] = true
 		}
-		for _, s := range d.Sets {
-			sets[s.ID] = true
-		}
 		for _, s := range slices.Concat(d.Named, d.Unnamed) {
-			sets[s] = true
+			renamed[s] = true
+		}
+		for _, sd := range d.Sets {
+			m := net[sd.ID]
+			if m == nil {
+				m = map[netip.Prefix]int{}
+				net[sd.ID] = m
+			}
+			for _, p := range sd.Added {
+				m[p]++
+			}
+			for _, p := range sd.Removed {
+				m[p]--
+			}
 		}
 	}
 	if u.Policy != nil {
@@ -124,11 +136,28 @@ func apply(eng *engine.Engine, u policystore.Update) docstore.Batch {
 			b.Gone = append(b.Gone, string(id))
 		}
 	}
-	for _, id := range slices.Sorted(maps.Keys(sets)) {
+	for _, id := range slices.Sorted(maps.Keys(renamed)) {
 		if ps, named := eng.Set(id); named {
 			b.Sets[id] = ps
 		} else {
-			b.GoneSets = append(b.GoneSets, id) // no document names it (any more)
+			b.GoneSets = append(b.GoneSets, id)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(net)) {
+		if renamed[id] || !eng.Named(id) {
+			continue // saved whole or deleted above; or not stored at all
+		}
+		d := docstore.SetDelta{ID: id}
+		for p, n := range net[id] {
+			switch {
+			case n > 0:
+				d.Added = append(d.Added, p)
+			case n < 0:
+				d.Removed = append(d.Removed, p)
+			}
+		}
+		if len(d.Added)+len(d.Removed) > 0 {
+			b.Deltas = append(b.Deltas, d)
 		}
 	}
 	return b

@@ -13,16 +13,20 @@ CREATE TABLE compute_changes (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
--- compute_sets: each shared IP set's members, apart from the documents
--- that name it, so a workload born changes one set row (and its own
--- document), not every document that references the set. generation is
--- when the members last changed.
+-- compute_sets and compute_set_members: each shared IP set named by a
+-- document, apart from the documents that name it, a row per member, so a
+-- workload born adds one member row (and its own document), not a rewrite
+-- of every document or of the whole set. generation is when the members
+-- last changed.
 CREATE TABLE compute_sets (
     set_id     text PRIMARY KEY,
     generation bigint NOT NULL,
-    hash       text NOT NULL,
-    prefixes   text[] NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE compute_set_members (
+    set_id text NOT NULL REFERENCES compute_sets ON DELETE CASCADE,
+    prefix text NOT NULL, -- canonical netip form: 10.0.0.1/32, fd00::/64
+    PRIMARY KEY (set_id, prefix)
 );
 
 -- Documents now hold their rules and the ids of the sets they name, not
