@@ -91,12 +91,14 @@ func BenchmarkBirth(b *testing.B) {
 		e := New(p, ws)
 		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			var size deltaSize
 			i := n
 			for b.Loop() {
 				w := benchWorkload(i, p.Labels[7+i%1000].ID, p.Labels[i%4].ID, p.Labels[4].ID)
-				e.UpsertWorkload(w)
+				size.add(e.UpsertWorkload(w))
 				i++
 			}
+			size.report(b)
 		})
 	}
 }
@@ -109,13 +111,15 @@ func BenchmarkRelabel(b *testing.B) {
 		e := New(p, ws)
 		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			var size deltaSize
 			i := 0
 			for b.Loop() {
 				w := ws[i%n]
 				w.Labels = []policy.LabelID{p.Labels[7+(i*7+3)%1000].ID, p.Labels[(i+1)%4].ID, p.Labels[4].ID}
-				e.UpsertWorkload(w)
+				size.add(e.UpsertWorkload(w))
 				i++
 			}
+			size.report(b)
 		})
 	}
 }
@@ -134,17 +138,41 @@ func BenchmarkEditRuleset(b *testing.B) {
 		q.Rulesets[500] = edited
 		b.Run(fmt.Sprintf("workloads=%d", n), func(b *testing.B) {
 			b.ReportAllocs()
+			var size deltaSize
 			i := 0
 			for b.Loop() {
 				if i%2 == 0 {
-					e.SetPolicy(&q)
+					size.add(e.SetPolicy(&q))
 				} else {
-					e.SetPolicy(p)
+					size.add(e.SetPolicy(p))
 				}
 				i++
 			}
+			size.report(b)
 		})
 	}
+}
+
+// deltaSize adds up the deltas of a benchmark's ops, to report their mean
+// size: sets changed, prefixes added or removed, documents changed.
+type deltaSize struct{ ops, sets, prefixes, docs int }
+
+func (s *deltaSize) add(d Delta) {
+	s.ops++
+	s.sets += len(d.Sets)
+	s.docs += len(d.Workloads)
+	for _, sd := range d.Sets {
+		s.prefixes += len(sd.Added) + len(sd.Removed)
+	}
+}
+
+func (s *deltaSize) report(b *testing.B) {
+	if s.ops == 0 {
+		return
+	}
+	b.ReportMetric(float64(s.sets)/float64(s.ops), "sets/op")
+	b.ReportMetric(float64(s.prefixes)/float64(s.ops), "prefixes/op")
+	b.ReportMetric(float64(s.docs)/float64(s.ops), "docs/op")
 }
 
 // BenchmarkTenantWideChange activates a version in which a service the
