@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/gateway"
 	"github.com/remora-sec/remora/infra/metrics"
@@ -39,6 +40,13 @@ type envOpt func(*gateway.Limits)
 
 func newEnv(t *testing.T, opts ...envOpt) *env {
 	t.Helper()
+	return newEnvWith(t, nil, opts...)
+}
+
+// newEnvWith is newEnv with the VEN channel ven makes for the env's store
+// and Redis (nil: none).
+func newEnvWith(t *testing.T, ven func(*tenants.Store, *redis.Client, string) *gateway.VEN, opts ...envOpt) *env {
+	t.Helper()
 	ctx := context.Background()
 	pool, _ := pgtest.NewPool(t)
 	if _, err := tenants.Migrate(ctx, pool); err != nil {
@@ -53,10 +61,14 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	for _, o := range opts {
 		o(&limits)
 	}
-	h := gateway.New(gateway.Deps{
+	d := gateway.Deps{
 		Tenants: store, Redis: rdb, Registry: metrics.NewRegistry(), Limits: limits,
 		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Queue: queue.New(rdb, prefix),
-	})
+	}
+	if ven != nil {
+		d.VEN = ven(store, rdb, prefix)
+	}
+	h := gateway.New(d)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, store: store, spec: spectest.New(t), queue: queue.New(rdb, prefix)}

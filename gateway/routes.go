@@ -29,6 +29,10 @@ func (a *api) routes() []route {
 		{method: http.MethodPost, pattern: "/api/v1/auth/login", role: public, limit: loginAccount, h: a.login},
 		{method: http.MethodPost, pattern: "/api/v1/auth/refresh", role: public, limit: refreshAccount, h: a.refresh},
 		{method: http.MethodPost, pattern: "/api/v1/auth/logout", role: public, h: a.logout},
+		{method: http.MethodPost, pattern: "/api/v1/ven/pair", role: public, limit: noAccount, h: a.pairVEN},
+		{method: http.MethodGet, pattern: "/install.sh", role: public, h: a.installScript},
+		{method: http.MethodGet, pattern: "/download/remora-ven", role: public, h: a.agentBinary},
+		{method: http.MethodGet, pattern: "/download/remora-ven.service", role: public, h: a.agentUnit},
 
 		{method: http.MethodGet, pattern: "/api/v1/tenant", role: tenants.Viewer, h: a.getTenant},
 		{method: http.MethodDelete, pattern: "/api/v1/tenant", role: tenants.Owner, h: a.deleteTenant},
@@ -63,6 +67,8 @@ func (a *api) routes() []route {
 		{method: http.MethodPost, pattern: "/api/v1/workloads/bulk-update", role: tenants.Editor, h: a.bulkUpdateWorkloads},
 		{method: http.MethodPost, pattern: "/api/v1/workloads/bulk-delete", role: tenants.Editor, h: a.bulkDeleteWorkloads},
 		{method: http.MethodGet, pattern: "/api/v1/workloads/{workloadId}/rules", role: tenants.Viewer, h: a.getWorkloadRules},
+		{method: http.MethodGet, pattern: "/api/v1/vens", role: tenants.Viewer, h: a.listVENs},
+		{method: http.MethodGet, pattern: "/api/v1/vens/{venId}", role: tenants.Viewer, h: a.getVEN},
 
 		{method: http.MethodPost, pattern: "/api/v1/policy/provision", role: tenants.Admin, h: a.provision},
 		{method: http.MethodGet, pattern: "/api/v1/policy/versions", role: tenants.Viewer, h: a.listVersions},
@@ -79,5 +85,6 @@ func (a *api) routes() []route {
 	rs = append(rs, objectRoutes("/api/v1/label-groups", "labelGroupId", a.policy.LabelGroups())...)
 	rs = append(rs, objectRoutes("/api/v1/services", "serviceId", a.policy.Services())...)
 	rs = append(rs, objectRoutes("/api/v1/ip-lists", "ipListId", a.policy.IPLists())...)
+	rs = append(rs, a.pairingRoutes()...)
 	return append(rs, objectRoutes("/api/v1/rulesets", "rulesetId", a.policy.Rulesets())...)
 }

@@ -25,6 +25,7 @@ type Deps struct {
 	Registry *prometheus.Registry
 	Limits   Limits
 	Queue    *queue.Queue // where enforcement-changing writes ask for a recompute
+	VEN      *VEN         // the VEN channel; nil: pairing is refused
 }
 
 // Limits are the rate limits of the unauthenticated endpoints.

@@ -42,7 +42,13 @@ func TestLoad(t *testing.T) {
 		"login", "logout", "provisionPolicy", "refreshToken", "revertPolicy", "rollbackPolicy",
 		"signup", "updateIpList", "updateLabel", "updateLabelGroup", "updateRuleset",
 		"updateService", "updateUser", "updateWorkload",
+		// Pairing profiles and install tokens.
+		"createPairingProfile", "createPairingToken", "deletePairingProfile", "getPairingProfile",
+		"listPairingProfiles", "listPairingTokens", "revokePairingToken", "updatePairingProfile",
+		// The VEN channel's REST side.
+		"pairVen", "listVens", "getVen", "getInstallScript", "getAgentBinary", "getAgentUnit",
 	}
+	slices.Sort(want)
 	var got []string
 	for id := range ids {
 		got = append(got, id)

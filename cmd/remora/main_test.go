@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +93,11 @@ func TestMigrateConcurrently(t *testing.T) {
 		}
 	}
 	latest := signedUpSchemaVersion(t)
+	control, err := filepath.Glob("../../tenants/migrations/control/*.sql")
+	if err != nil || len(control) == 0 {
+		t.Fatalf("control migrations: %v", err)
+	}
+	controlLatest := len(control)
 	var wg sync.WaitGroup
 	outs := make([]bytes.Buffer, 2)
 	errs := make([]error, 2)
@@ -110,7 +116,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		// The control schema and both tenants at the same versions as a
 		// schema made by signup today.
 		o := outs[i].String()
-		if !strings.Contains(o, "control schema remora: version 1") || strings.Count(o, fmt.Sprintf("): version %d (", latest)) != 2 {
+		if !strings.Contains(o, fmt.Sprintf("control schema remora: version %d", controlLatest)) || strings.Count(o, fmt.Sprintf("): version %d (", latest)) != 2 {
 			t.Errorf("migrate %d output (tenant schemas want version %d):\n%s", i, latest, o)
 		}
 	}

@@ -38,7 +38,7 @@ func TestQuickStart(t *testing.T) {
 	var logs syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--dev", "--http-addr", "127.0.0.1:0"}, args...), &out, &logs)
+		done <- run(ctx, append([]string{"serve", "--dev", "--http-addr", "127.0.0.1:0", "--wg-listen", "127.0.0.1:0"}, args...), &out, &logs)
 	}()
 	port := waitFor(t, &out, done, regexp.MustCompile(`up at https://localhost:(\d+)`))
 

@@ -47,7 +47,7 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	if err != nil {
 		return err
 	}
-	fingerprint := tlsutil.Fingerprint(cert)
+	fingerprint, pin := tlsutil.Fingerprint(cert), tlsutil.PublicKeyPin(cert)
 
 	computeCtx, stopCompute := context.WithCancel(ctx)
 	q := queue.New(rdb, cfg.RedisPrefix)
@@ -56,8 +56,14 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	defer waitCompute()
 	defer stopCompute()
 
+	ven, stopVEN, err := startVENChannel(computeCtx, cfg, store, rdb, q, log)
+	if err != nil {
+		return err
+	}
+	defer stopVEN()
+
 	handler := gateway.New(gateway.Deps{
-		Tenants: store, Redis: rdb, Log: log, Registry: reg, Queue: q,
+		Tenants: store, Redis: rdb, Log: log, Registry: reg, Queue: q, VEN: ven,
 		Limits: gateway.Limits{Window: cfg.RateWindow, PerAddress: cfg.RatePerAddress, PerAccount: cfg.RatePerAccount, KeyPrefix: cfg.RedisPrefix + "rl:"},
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -76,9 +82,9 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "tls_cert", certFile, "tls_cert_created", created,
-		"tls_fingerprint_sha256", fingerprint, "version", version)
+		"tls_fingerprint_sha256", fingerprint, "tls_pubkey_pin", pin, "version", version)
 	if cfg.Dev {
-		printQuickStart(stdout, ln.Addr().(*net.TCPAddr).Port, certFile, fingerprint)
+		printQuickStart(stdout, ln.Addr().(*net.TCPAddr).Port, certFile, fingerprint, pin)
 	}
 
 	errc := make(chan error, 1)
@@ -102,7 +108,7 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 
 // printQuickStart tells a developer who just ran `make run` how to talk to
 // the PCE; it mirrors the README's quick start.
-func printQuickStart(w io.Writer, port int, certFile, fingerprint string) {
+func printQuickStart(w io.Writer, port int, certFile, fingerprint, pin string) {
 	rel := certFile
 	if wd, err := os.Getwd(); err == nil {
 		if r, err := filepath.Rel(wd, certFile); err == nil && !strings.HasPrefix(r, "..") {
@@ -120,6 +126,9 @@ Quick start, in another shell from this directory (see README.md):
   curl -s --cacert $CACERT $PCE/api/v1/signup -H 'Content-Type: application/json' \
     -d '{"organization":"Acme","email":"alice@acme.example","password":"correct horse battery"}'
 
+Pair a host (README "Pair a host"; TOKEN from POST /api/v1/pairing-profiles/{id}/tokens):
+  curl -fsSk --pinnedpubkey 'sha256//%s' https://PCE-HOST:%d/install.sh | sudo sh -s -- --token TOKEN --pce-fingerprint %s
+
 Stop with Ctrl-C.
-`, port, certFile, fingerprint, port, rel)
+`, port, certFile, fingerprint, port, rel, pin, port, fingerprint)
 }

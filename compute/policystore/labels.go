@@ -143,9 +143,9 @@ func (s *Store) UpdateLabel(ctx context.Context, tenant ids.TenantID, id, key, v
 	return l, nil
 }
 
-// DeleteLabel removes a label that nothing uses: no workload, and no object
-// of the draft or the active version (an older version that used it can no
-// longer be rolled back to).
+// DeleteLabel removes a label that nothing uses: no workload, no pairing
+// profile, and no object of the draft or the active version (an older
+// version that used it can no longer be rolled back to).
 func (s *Store) DeleteLabel(ctx context.Context, tenant ids.TenantID, id, ifMatch string) error {
 	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
 		active, err := lockHead(ctx, tx)
@@ -178,8 +178,8 @@ func (s *Store) DeleteLabel(ctx context.Context, tenant ids.TenantID, id, ifMatc
 	return nil
 }
 
-// labelUsers names the workloads, draft objects and active objects that
-// use label id.
+// labelUsers names the workloads, pairing profiles, draft objects and
+// active objects that use label id.
 func labelUsers(ctx context.Context, tx pgx.Tx, id string, active int) ([]string, error) {
 	rows, err := tx.Query(ctx, `SELECT format('workload %s (%s)', to_json(w.name), w.id) FROM workload_labels wl
 		JOIN workloads w ON w.id = wl.workload_id WHERE wl.label_id = $1 ORDER BY w.name, w.id`, id)
@@ -190,6 +190,16 @@ func labelUsers(ctx context.Context, tx pgx.Tx, id string, active int) ([]string
 	if err != nil {
 		return nil, fmt.Errorf("find workloads: %w", err)
 	}
+	rows, err = tx.Query(ctx, `SELECT format('pairing profile %s (%s)', to_json(p.name), p.id) FROM pairing_profile_labels pl
+		JOIN pairing_profiles p ON p.id = pl.profile_id WHERE pl.label_id = $1 ORDER BY p.name, p.id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("find pairing profiles: %w", err)
+	}
+	profiles, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("find pairing profiles: %w", err)
+	}
+	users = append(users, profiles...)
 	target := policy.Ref{Kind: "label", ID: id}
 	for _, st := range []state{{draft: true}, {n: active}} {
 		if st.n == 0 && !st.draft {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -117,6 +118,63 @@ func (s *Store) CreateWorkloads(ctx context.Context, tenant ids.TenantID, ws []p
 		}
 		return writeWorkloads(ctx, tx, ws, false)
 	})
+}
+
+// CreateManagedWorkload adds the workload of a VEN being paired, within
+// the caller's tenant transaction (the one that consumes its install
+// token), so the token is used if and only if the workload exists.
+func CreateManagedWorkload(ctx context.Context, tx pgx.Tx, w policy.Workload) (WorkloadRecord, error) {
+	w.ID, w.Managed = policy.WorkloadID(ids.New()), true
+	if err := validateWorkloads(ctx, tx, []policy.Workload{w}, "", usererr.Fields{}); err != nil {
+		return WorkloadRecord{}, err
+	}
+	recs, err := writeWorkloads(ctx, tx, []policy.Workload{w}, false)
+	if err != nil {
+		return WorkloadRecord{}, fmt.Errorf("create managed workload: %w", err)
+	}
+	return recs[0], nil
+}
+
+// DeleteManagedWorkload removes the workload of a VEN that unpaired,
+// within the caller's tenant transaction. A workload already gone is no
+// error: the unpairing goes on.
+func DeleteManagedWorkload(ctx context.Context, tx pgx.Tx, id string) error {
+	tag, err := tx.Exec(ctx, `DELETE FROM workloads WHERE id = $1 AND managed`, id)
+	if err != nil {
+		return fmt.Errorf("delete managed workload: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return nil
+	}
+	_, err = bumpGeneration(ctx, tx, change{workloads: []string{id}})
+	return err
+}
+
+// SetManagedInterfaces records the interfaces a managed workload's VEN
+// reported, within the caller's tenant transaction, and reports whether
+// they changed (then the generation was bumped: its addresses are in other
+// workloads' sets).
+func SetManagedInterfaces(ctx context.Context, tx pgx.Tx, id string, ifs []policy.Interface) (bool, error) {
+	rec, err := scanWorkload(tx.QueryRow(ctx, workloadSelect+` WHERE w.id = $1 AND w.managed FOR UPDATE OF w`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, errWorkloadNotFound
+	}
+	if err != nil {
+		return false, fmt.Errorf("read managed workload: %w", err)
+	}
+	w := rec.Workload
+	w.Interfaces = ifs
+	ws := []policy.Workload{w}
+	if err := validateWorkloads(ctx, tx, ws, "", usererr.Fields{}); err != nil {
+		return false, err
+	}
+	if reflect.DeepEqual(ws[0].Interfaces, rec.Workload.Interfaces) {
+		return false, nil
+	}
+	if _, err := writeWorkloads(ctx, tx, ws, true); err != nil {
+		return false, fmt.Errorf("record interfaces: %w", err)
+	}
+	return true, nil
 }
 
 // UpdateWorkloads replaces workloads by id, all or none. ifMatch (single
@@ -296,6 +354,10 @@ func validateWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, pre
 // their labels and their addresses: a few statements for the whole batch.
 // It bumps the tenant's generation: what workloads enforce may change.
 func writeWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, update bool) ([]WorkloadRecord, error) {
+	managed := make([]bool, len(ws))
+	for i, w := range ws {
+		managed[i] = w.Managed
+	}
 	var (
 		wids, names, hosts, modes []string
 		ifs                       [][]byte
@@ -330,10 +392,10 @@ func writeWorkloads(ctx context.Context, tx pgx.Tx, ws []policy.Workload, update
 		batch.Queue(`DELETE FROM workload_labels WHERE workload_id = ANY($1::uuid[])`, wids)
 		batch.Queue(`DELETE FROM workload_addresses WHERE workload_id = ANY($1::uuid[])`, wids)
 	} else {
-		batch.Queue(`INSERT INTO workloads (id, name, hostname, interfaces, enforcement_mode, revision)
-			SELECT id, name, host, ifs, mode, nextval('revisions')
-			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[]) AS t(id, name, host, ifs, mode)`,
-			wids, names, hosts, ifs, modes)
+		batch.Queue(`INSERT INTO workloads (id, name, hostname, interfaces, enforcement_mode, managed, revision)
+			SELECT id, name, host, ifs, mode, managed, nextval('revisions')
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::bool[]) AS t(id, name, host, ifs, mode, managed)`,
+			wids, names, hosts, ifs, modes, managed)
 	}
 	batch.Queue(`INSERT INTO workload_labels (workload_id, key, label_id)
 		SELECT t.w, l.key, l.id FROM unnest($1::uuid[], $2::uuid[]) AS t(w, l) JOIN labels l ON l.id = t.l`, lw, ll)

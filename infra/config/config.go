@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -49,6 +50,18 @@ type Config struct {
 	// RedisPrefix starts every Redis key the PCE uses (queue, rate limits):
 	// deployments sharing one Redis keep apart by it.
 	RedisPrefix string // REMORA_REDIS_PREFIX
+
+	// The VEN channel: the WireGuard hub's UDP address, the endpoint VENs
+	// are told to reach it at ("" : the host they paired through, with the
+	// listen port), the tunnel range, the hub's UAPI name for wg(8) (""
+	// : none), how long a policy poll waits, and the heartbeat interval
+	// asked of VENs.
+	WGListen     netip.AddrPort // REMORA_WG_LISTEN
+	WGEndpoint   string         // REMORA_WG_ENDPOINT
+	WGPrefix     netip.Prefix   // REMORA_WG_PREFIX
+	WGUAPI       string         // REMORA_WG_UAPI
+	VENPoll      time.Duration  // REMORA_VEN_POLL_TIMEOUT
+	VENHeartbeat time.Duration  // REMORA_VEN_HEARTBEAT
 }
 
 // Env lists each setting's variable, default and meaning; it drives both the
@@ -71,6 +84,12 @@ var Env = []struct {
 	{"REMORA_RATE_PER_ADDRESS", "rate-per-address", "30", "signup/login/refresh requests per window per client address", false},
 	{"REMORA_RATE_PER_ACCOUNT", "rate-per-account", "10", "login/refresh attempts per window per account", false},
 	{"REMORA_WORKERS", "workers", "1", "compute workers to run in this process (serve: 0 for none, then run `remora worker`)", false},
+	{"REMORA_WG_LISTEN", "wg-listen", "[::]:51820", "UDP address of the WireGuard hub VENs connect to", false},
+	{"REMORA_WG_ENDPOINT", "wg-endpoint", "", "host:port VENs are told to reach the hub at (default: the host they paired through, with the listen port)", false},
+	{"REMORA_WG_PREFIX", "wg-prefix", "100.64.0.0/10", "tunnel address range: the hub takes the first address, VENs the ones after", false},
+	{"REMORA_WG_UAPI", "wg-uapi", "", "name of the hub's UAPI socket in /var/run/wireguard, so `wg show NAME` works (needs root; empty: none)", false},
+	{"REMORA_VEN_POLL_TIMEOUT", "ven-poll-timeout", "30s", "how long a VEN's policy poll waits for a newer document before answering 304", false},
+	{"REMORA_VEN_HEARTBEAT", "ven-heartbeat", "30s", "heartbeat interval asked of VENs", false},
 	{"REMORA_COMPUTE_CACHE", "compute-cache", "64", "tenants whose compiled graphs a process keeps in memory between recomputes", false},
 }
 
@@ -142,6 +161,25 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 		bad("REMORA_WORKERS", "want a number from 0 to 64, got %q", get("REMORA_WORKERS"))
 	}
 	c.ComputeCache = positiveInt(bad, "REMORA_COMPUTE_CACHE", get("REMORA_COMPUTE_CACHE"))
+	if c.WGListen, err = netip.ParseAddrPort(get("REMORA_WG_LISTEN")); err != nil {
+		bad("REMORA_WG_LISTEN", "want address:port such as [::]:51820 or 0.0.0.0:51820, got %q", get("REMORA_WG_LISTEN"))
+	}
+	c.WGEndpoint = get("REMORA_WG_ENDPOINT")
+	if _, port, err := net.SplitHostPort(c.WGEndpoint); c.WGEndpoint != "" && (err != nil || port == "") {
+		bad("REMORA_WG_ENDPOINT", "want host:port, got %q", c.WGEndpoint)
+	}
+	if c.WGPrefix, err = netip.ParsePrefix(get("REMORA_WG_PREFIX")); err != nil || c.WGPrefix.Bits() > c.WGPrefix.Addr().BitLen()-2 {
+		bad("REMORA_WG_PREFIX", "want a CIDR range with room for the hub and VENs, such as 100.64.0.0/10, got %q", get("REMORA_WG_PREFIX"))
+	}
+	c.WGUAPI = get("REMORA_WG_UAPI")
+	if strings.ContainsAny(c.WGUAPI, "/ \t") || len(c.WGUAPI) > 15 {
+		bad("REMORA_WG_UAPI", "want an interface-like name of at most 15 characters, got %q", c.WGUAPI)
+	}
+	for name, d := range map[string]*time.Duration{"REMORA_VEN_POLL_TIMEOUT": &c.VENPoll, "REMORA_VEN_HEARTBEAT": &c.VENHeartbeat} {
+		if *d, err = time.ParseDuration(get(name)); err != nil || *d < time.Second || *d > time.Hour {
+			bad(name, "want a duration from 1s to 1h, got %q", get(name))
+		}
+	}
 	return c, errors.Join(errs...)
 }
 

@@ -15,6 +15,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -105,6 +106,22 @@ func Fingerprint(cert tls.Certificate) string {
 		b.WriteByte(digits[c&0x0f])
 	}
 	return b.String()
+}
+
+// PublicKeyPin returns the base64 SHA-256 of the leaf certificate's public
+// key (its SubjectPublicKeyInfo), the pin `curl --pinnedpubkey sha256//PIN`
+// checks: the VEN install line fetches the install script with it. ""
+// if cert has no parsable certificate.
+func PublicKeyPin(cert tls.Certificate) string {
+	leaf := cert.Leaf
+	if leaf == nil && len(cert.Certificate) > 0 {
+		leaf, _ = x509.ParseCertificate(cert.Certificate[0])
+	}
+	if leaf == nil {
+		return ""
+	}
+	sum := sha256.Sum256(leaf.RawSubjectPublicKeyInfo)
+	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
 // ServerConfig returns a *tls.Config that serves cert. TLS 1.2 is the floor

@@ -199,6 +199,30 @@ func (e HealthStatus) Valid() bool {
 	}
 }
 
+// Defines values for PairingTokenState.
+const (
+	PairingTokenStateActive    PairingTokenState = "active"
+	PairingTokenStateExhausted PairingTokenState = "exhausted"
+	PairingTokenStateExpired   PairingTokenState = "expired"
+	PairingTokenStateRevoked   PairingTokenState = "revoked"
+)
+
+// Valid indicates whether the value is a known member of the PairingTokenState enum.
+func (e PairingTokenState) Valid() bool {
+	switch e {
+	case PairingTokenStateActive:
+		return true
+	case PairingTokenStateExhausted:
+		return true
+	case PairingTokenStateExpired:
+		return true
+	case PairingTokenStateRevoked:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PolicyKind.
 const (
 	PolicyKindIPList     PolicyKind = "ip_list"
@@ -590,6 +614,12 @@ type Health struct {
 // HealthStatus defines model for Health.Status.
 type HealthStatus string
 
+// HostInterface defines model for HostInterface.
+type HostInterface struct {
+	Addresses []string `json:"addresses"`
+	Name      string   `json:"name"`
+}
+
 // IPList A named set of addresses: the union of `ranges` minus the union of `exclusions`. Each entry
 // is an address (`10.0.0.1`), a prefix with no host bits (`10.0.0.0/8`) or an inclusive range
 // (`10.0.0.1-10.0.0.9`); IPv4 and IPv6 may mix across entries, never within one.
@@ -781,6 +811,209 @@ type ObjectRef struct {
 	Kind PolicyKind `json:"kind"`
 	Name string     `json:"name"`
 }
+
+// PairRequest defines model for PairRequest.
+type PairRequest struct {
+	Hostname   string           `json:"hostname"`
+	Interfaces *[]HostInterface `json:"interfaces,omitempty"`
+	Os         *string          `json:"os,omitempty"`
+
+	// Token An install token (rpt_…).
+	Token string `json:"token"`
+
+	// WgPublicKey The VEN's WireGuard public key: base64, as wg(8) prints it.
+	WgPublicKey string `json:"wg_public_key"`
+}
+
+// PairResponse defines model for PairResponse.
+type PairResponse struct {
+	// APIPort Port of the VEN API on the hub's tunnel address.
+	APIPort          int `json:"api_port"`
+	HeartbeatSeconds int `json:"heartbeat_seconds"`
+
+	// HubEndpoint host:port of the hub's UDP socket.
+	HubEndpoint      string `json:"hub_endpoint"`
+	HubPublicKey     string `json:"hub_public_key"`
+	HubTunnelAddress string `json:"hub_tunnel_address"`
+
+	// TunnelAddress The VEN's tunnel address with its prefix length, e.g. 100.64.0.7/32.
+	TunnelAddress string `json:"tunnel_address"`
+	VenID         string `json:"ven_id"`
+	WorkloadID    string `json:"workload_id"`
+}
+
+// PairingProfile What a host paired with one of the profile's install tokens becomes (its labels and
+// enforcement mode), and what those tokens allow.
+type PairingProfile struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// EnforcementMode How a workload's traffic is enforced: `idle` (nothing programmed, everything passes),
+	// `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
+	// enforced, default allow) or `full` (default deny inbound).
+	EnforcementMode EnforcementMode `json:"enforcement_mode"`
+	ID              string          `json:"id"`
+
+	// Labels Ids of the labels a paired host gets, ordered by key.
+	Labels []string `json:"labels"`
+
+	// Lifetime Each token's lifetime as a Go duration, e.g. `72h0m0s`.
+	//
+	// Example: 72h0m0s
+	Lifetime        string `json:"lifetime"`
+	LifetimeSeconds int    `json:"lifetime_seconds"`
+
+	// MaxUses Hosts each token may pair; absent when unlimited.
+	MaxUses   *int      `json:"max_uses,omitempty"`
+	Name      string    `json:"name"`
+	Unlimited bool      `json:"unlimited"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// PairingProfileInput A pairing profile to create, or to replace one with. Give exactly one of `max_uses` and
+// `unlimited: true`.
+type PairingProfileInput struct {
+	// EnforcementMode How a workload's traffic is enforced: `idle` (nothing programmed, everything passes),
+	// `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
+	// enforced, default allow) or `full` (default deny inbound).
+	EnforcementMode *EnforcementMode `json:"enforcement_mode,omitempty"`
+
+	// Labels Ids of the labels a paired host gets, at most one per key; absent, none.
+	Labels *[]string `json:"labels,omitempty"`
+
+	// Lifetime How long each token stays valid from its minting, as a Go duration from `1m` to `8760h` (365 days), in whole seconds.
+	//
+	// Example: 72h
+	Lifetime string `json:"lifetime"`
+
+	// MaxUses How many hosts each token minted from the profile may pair.
+	MaxUses *int `json:"max_uses,omitempty"`
+
+	// Name Unique in the tenant, ignoring case.
+	Name string `json:"name"`
+
+	// Unlimited True: each token may pair any number of hosts until it expires.
+	Unlimited *bool `json:"unlimited,omitempty"`
+}
+
+// PairingProfileList defines model for PairingProfileList.
+type PairingProfileList struct {
+	Items []PairingProfileSummary `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// PairingProfileSummary A PairingProfile as listed, with its token count and total uses, written out flat.
+type PairingProfileSummary struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// EnforcementMode How a workload's traffic is enforced: `idle` (nothing programmed, everything passes),
+	// `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
+	// enforced, default allow) or `full` (default deny inbound).
+	EnforcementMode EnforcementMode `json:"enforcement_mode"`
+	ID              string          `json:"id"`
+
+	// Labels Ids of the labels a paired host gets, ordered by key.
+	Labels []string `json:"labels"`
+
+	// Lifetime Each token's lifetime as a Go duration, e.g. `72h0m0s`.
+	//
+	// Example: 72h0m0s
+	Lifetime        string `json:"lifetime"`
+	LifetimeSeconds int    `json:"lifetime_seconds"`
+
+	// MaxUses Hosts each token may pair; absent when unlimited.
+	MaxUses *int   `json:"max_uses,omitempty"`
+	Name    string `json:"name"`
+
+	// Tokens Install tokens minted from the profile, revoked and expired ones included.
+	Tokens    int64     `json:"tokens"`
+	Unlimited bool      `json:"unlimited"`
+	UpdatedAt time.Time `json:"updated_at"`
+
+	// Uses Hosts paired with those tokens in all.
+	Uses int64 `json:"uses"`
+}
+
+// PairingToken An install token, without its secret.
+type PairingToken struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy Id of the user who minted it; absent when an API key did.
+	CreatedBy *string `json:"created_by,omitempty"`
+
+	// CreatedByAPIKey Id of the API key that minted it; absent when a user did.
+	CreatedByAPIKey *string   `json:"created_by_api_key,omitempty"`
+	ExpiresAt       time.Time `json:"expires_at"`
+	ID              string    `json:"id"`
+
+	// LastUsedAt Absent until first used.
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+
+	// MaxUses Hosts it may pair; absent when unlimited.
+	MaxUses   *int   `json:"max_uses,omitempty"`
+	ProfileID string `json:"profile_id"`
+
+	// RevokedAt Absent unless revoked.
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+
+	// State Whether the token can still pair a host: `active`, else why not, in the order pairing
+	// checks: `revoked`, `expired`, `exhausted` (used `max_uses` times).
+	State     PairingTokenState `json:"state"`
+	Unlimited bool              `json:"unlimited"`
+
+	// Uses Hosts it has paired.
+	Uses int `json:"uses"`
+}
+
+// PairingTokenCreated A PairingToken plus the token itself, written out flat so generated code has one plain struct.
+type PairingTokenCreated struct {
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedBy Id of the user who minted it; absent when an API key did.
+	CreatedBy *string `json:"created_by,omitempty"`
+
+	// CreatedByAPIKey Id of the API key that minted it; absent when a user did.
+	CreatedByAPIKey *string   `json:"created_by_api_key,omitempty"`
+	ExpiresAt       time.Time `json:"expires_at"`
+	ID              string    `json:"id"`
+
+	// LastUsedAt Absent until first used.
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+
+	// MaxUses Hosts it may pair; absent when unlimited.
+	MaxUses   *int   `json:"max_uses,omitempty"`
+	ProfileID string `json:"profile_id"`
+
+	// RevokedAt Absent unless revoked.
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+
+	// State Whether the token can still pair a host: `active`, else why not, in the order pairing
+	// checks: `revoked`, `expired`, `exhausted` (used `max_uses` times).
+	State PairingTokenState `json:"state"`
+
+	// Token The install token (`rpt_…`) to give `remora-ven pair --token`; shown only in this answer.
+	Token     string `json:"token"`
+	Unlimited bool   `json:"unlimited"`
+
+	// Uses Hosts it has paired.
+	Uses int `json:"uses"`
+}
+
+// PairingTokenList defines model for PairingTokenList.
+type PairingTokenList struct {
+	Items []PairingToken `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// PairingTokenRequest Empty; the body may be omitted.
+type PairingTokenRequest = struct{}
+
+// PairingTokenState Whether the token can still pair a host: `active`, else why not, in the order pairing
+// checks: `revoked`, `expired`, `exhausted` (used `max_uses` times).
+type PairingTokenState string
 
 // PolicyDocument One whole policy version, standing alone: its objects and every label they refer to.
 // Export answers it; import takes it.
@@ -1208,6 +1441,37 @@ type UserUpdateRequest struct {
 	Role *Role `json:"role,omitempty"`
 }
 
+// VEN defines model for VEN.
+type VEN struct {
+	AgentVersion string `json:"agent_version"`
+	Counters     struct {
+		Drops     *int64 `json:"drops,omitempty"`
+		Rules     *int   `json:"rules,omitempty"`
+		WouldDrop *int64 `json:"would_drop,omitempty"`
+	} `json:"counters"`
+	EnforcedGeneration int64      `json:"enforced_generation"`
+	EnforcedHash       string     `json:"enforced_hash"`
+	Hostname           string     `json:"hostname"`
+	ID                 string     `json:"id"`
+	LastSeenAt         *time.Time `json:"last_seen_at,omitempty"`
+	Os                 string     `json:"os"`
+	PairedAt           time.Time  `json:"paired_at"`
+
+	// TamperedTotal Times the VEN found its firewall changed by someone else and restored it.
+	TamperedTotal int64  `json:"tampered_total"`
+	TunnelAddress string `json:"tunnel_address"`
+	WgPublicKey   string `json:"wg_public_key"`
+	WorkloadID    string `json:"workload_id"`
+}
+
+// VENList defines model for VENList.
+type VENList struct {
+	Items []VEN `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
 // Version A provisioned policy version; immutable.
 type Version struct {
 	// APIKey Id of the API key that provisioned it; absent when a user did.
@@ -1530,6 +1794,38 @@ type UpdateLabelParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListPairingProfilesParams defines parameters for ListPairingProfiles.
+type ListPairingProfilesParams struct {
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeletePairingProfileParams defines parameters for DeletePairingProfile.
+type DeletePairingProfileParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdatePairingProfileParams defines parameters for UpdatePairingProfile.
+type UpdatePairingProfileParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListPairingTokensParams defines parameters for ListPairingTokens.
+type ListPairingTokensParams struct {
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetPolicyDiffParams defines parameters for GetPolicyDiff.
 type GetPolicyDiffParams struct {
 	// From The version compared from: `draft`, `active` or a provisioned version number.
@@ -1633,6 +1929,15 @@ type ListUsersParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListVensParams defines parameters for ListVens.
+type ListVensParams struct {
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListWorkloadsParams defines parameters for ListWorkloads.
 type ListWorkloadsParams struct {
 	// Label Only workloads that carry this label (an id).
@@ -1692,6 +1997,18 @@ type CreateLabelJSONRequestBody = LabelInput
 // UpdateLabelJSONRequestBody defines body for UpdateLabel for application/json ContentType.
 type UpdateLabelJSONRequestBody = LabelInput
 
+// CreatePairingProfileJSONRequestBody defines body for CreatePairingProfile for application/json ContentType.
+type CreatePairingProfileJSONRequestBody = PairingProfileInput
+
+// UpdatePairingProfileJSONRequestBody defines body for UpdatePairingProfile for application/json ContentType.
+type UpdatePairingProfileJSONRequestBody = PairingProfileInput
+
+// CreatePairingTokenJSONRequestBody defines body for CreatePairingToken for application/json ContentType.
+type CreatePairingTokenJSONRequestBody = PairingTokenRequest
+
+// RevokePairingTokenJSONRequestBody defines body for RevokePairingToken for application/json ContentType.
+type RevokePairingTokenJSONRequestBody = PairingTokenRequest
+
 // CheckPolicyJSONRequestBody defines body for CheckPolicy for application/json ContentType.
 type CheckPolicyJSONRequestBody = CheckRequest
 
@@ -1733,6 +2050,9 @@ type CreateUserJSONRequestBody = UserCreateRequest
 
 // UpdateUserJSONRequestBody defines body for UpdateUser for application/json ContentType.
 type UpdateUserJSONRequestBody = UserUpdateRequest
+
+// PairVenJSONRequestBody defines body for PairVen for application/json ContentType.
+type PairVenJSONRequestBody = PairRequest
 
 // CreateWorkloadJSONRequestBody defines body for CreateWorkload for application/json ContentType.
 type CreateWorkloadJSONRequestBody = WorkloadInput

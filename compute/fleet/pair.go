@@ -1,0 +1,70 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/remora-sec/remora/compute/policy"
+	"github.com/remora-sec/remora/compute/policystore"
+	"github.com/remora-sec/remora/infra/pg"
+	"github.com/remora-sec/remora/infra/usererr"
+	"github.com/remora-sec/remora/ven/wire"
+)
+
+// errUnknownToken is the one answer for a token that does not parse, names
+// no tenant, or names no token: nothing tells a guesser which part was
+// right.
+var errUnknownToken = usererr.Field(usererr.Unauthenticated, "token", "unknown install token")
+
+// Pair consumes req's install token and, in the same transaction, creates
+// the host's managed workload (with the token's profile labels and mode)
+// and its VEN with the next tunnel address. Concurrent pairings on one
+// token serialize on its row, so a token with one use left pairs one host.
+func (s *Store) Pair(ctx context.Context, req wire.PairRequest) (VEN, error) {
+	if err := validatePair(req); err != nil {
+		return VEN{}, err
+	}
+	tenant, tokenID, ok := policystore.ParsePairingToken(req.Token)
+	if !ok {
+		return VEN{}, errUnknownToken
+	}
+	var v VEN
+	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		prof, err := policystore.ConsumePairingToken(ctx, tx, tokenID, req.Token, time.Now())
+		if err != nil {
+			return err
+		}
+		w := policy.Workload{Name: req.Hostname, Hostname: req.Hostname, Mode: prof.Mode, Labels: prof.Labels,
+			Interfaces: interfaces(req.Interfaces)}
+		rec, err := policystore.CreateManagedWorkload(ctx, tx, w)
+		if err != nil {
+			return err
+		}
+		var n int64
+		if err := tx.QueryRow(ctx, `SELECT nextval('remora.ven_address_seq')`).Scan(&n); err != nil {
+			return fmt.Errorf("allocate tunnel address: %w", err)
+		}
+		addr, ok := s.address(n)
+		if !ok {
+			return fmt.Errorf("tunnel range %s is exhausted", s.prefix)
+		}
+		v, err = scanVEN(tx.QueryRow(ctx, `INSERT INTO remora.vens (tenant_id, workload_id, public_key, tunnel_address, hostname, os)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+venCols,
+			tenant, rec.ID, req.PublicKey, netip.PrefixFrom(addr, addr.BitLen()), req.Hostname, req.OS))
+		if pg.IsUniqueViolation(err, "vens_public_key_key") {
+			return usererr.Field(usererr.Conflict, "wg_public_key", "this WireGuard key is already paired: generate a new key for a new pairing")
+		}
+		return err
+	})
+	if usererr.Is(err, usererr.Unauthenticated) || usererr.Is(err, usererr.NotFound) && !errors.Is(err, errVENNotFound) {
+		return VEN{}, errUnknownToken // a wrong secret, or a tenant that does not exist: one answer
+	}
+	if err != nil {
+		return VEN{}, fmt.Errorf("pair: %w", err)
+	}
+	return v, nil
+}

@@ -1,0 +1,177 @@
+package fleet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/remora-sec/remora/compute/policy"
+	"github.com/remora-sec/remora/compute/policystore"
+	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/page"
+	"github.com/remora-sec/remora/infra/pg"
+	"github.com/remora-sec/remora/infra/usererr"
+	"github.com/remora-sec/remora/ven/wire"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
+)
+
+// VEN is one paired agent.
+type VEN struct {
+	ID                 string        `json:"id"`
+	Tenant             ids.TenantID  `json:"-"`
+	Workload           string        `json:"workload_id"`
+	PublicKey          string        `json:"wg_public_key"`
+	Address            netip.Addr    `json:"tunnel_address"`
+	Hostname           string        `json:"hostname"`
+	OS                 string        `json:"os"`
+	AgentVersion       string        `json:"agent_version"`
+	PairedAt           time.Time     `json:"paired_at"`
+	LastSeenAt         *time.Time    `json:"last_seen_at"`
+	EnforcedGeneration int64         `json:"enforced_generation"`
+	EnforcedHash       string        `json:"enforced_hash"`
+	Counters           wire.Counters `json:"counters"`
+	TamperedTotal      int64         `json:"tampered_total"`
+}
+
+const venCols = `id::text, tenant_id::text, workload_id::text, public_key, tunnel_address, hostname, os, agent_version,
+	paired_at, last_seen_at, enforced_generation, enforced_hash, counters, tampered_total`
+
+func scanVEN(row pgx.Row) (VEN, error) {
+	var v VEN
+	var addr netip.Prefix
+	err := row.Scan(&v.ID, &v.Tenant, &v.Workload, &v.PublicKey, &addr, &v.Hostname, &v.OS, &v.AgentVersion,
+		&v.PairedAt, &v.LastSeenAt, &v.EnforcedGeneration, &v.EnforcedHash, &v.Counters, &v.TamperedTotal)
+	v.Address = addr.Addr()
+	return v, err
+}
+
+var errVENNotFound = usererr.New(usererr.NotFound, "VEN not found")
+
+// ByAddress finds the VEN whose tunnel address is addr: the identity of a
+// request that came through the hub.
+func (s *Store) ByAddress(ctx context.Context, addr netip.Addr) (VEN, error) {
+	v, err := scanVEN(s.tenants.Pool().QueryRow(ctx, `SELECT `+venCols+` FROM remora.vens WHERE tunnel_address = $1`,
+		netip.PrefixFrom(addr, addr.BitLen())))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, errVENNotFound
+	}
+	if err != nil {
+		return v, fmt.Errorf("find VEN by address: %w", err)
+	}
+	return v, nil
+}
+
+// Peer is one VEN as the hub knows it.
+type Peer struct {
+	PublicKey wgtypes.Key
+	Address   netip.Addr
+}
+
+// Peers lists every paired VEN of every tenant, for the hub.
+func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
+	rows, err := s.tenants.Pool().Query(ctx, `SELECT public_key, tunnel_address FROM remora.vens ORDER BY tunnel_address`)
+	if err != nil {
+		return nil, fmt.Errorf("list peers: %w", err)
+	}
+	var (
+		out  []Peer
+		key  string
+		addr netip.Prefix
+	)
+	_, err = pgx.ForEachRow(rows, []any{&key, &addr}, func() error {
+		k, err := wgtypes.ParseKey(key)
+		if err != nil {
+			return fmt.Errorf("peer %s: %w", addr, err)
+		}
+		out = append(out, Peer{PublicKey: k, Address: addr.Addr()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list peers: %w", err)
+	}
+	return out, nil
+}
+
+// Heartbeat records v's report and reports whether its workload's
+// interfaces changed (its addresses are in other workloads' sets: the
+// caller enqueues a recompute).
+func (s *Store) Heartbeat(ctx context.Context, v VEN, hb wire.Heartbeat) (changed bool, err error) {
+	if err := validateHeartbeat(hb); err != nil {
+		return false, err
+	}
+	err = s.tenants.InTenant(ctx, v.Tenant, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE remora.vens SET hostname = $2, os = $3, agent_version = $4, last_seen_at = now(),
+			enforced_generation = $5, enforced_hash = $6, counters = $7, tampered_total = tampered_total + $8 WHERE id = $1`,
+			v.ID, hb.Hostname, hb.OS, hb.AgentVersion, int64(hb.EnforcedGeneration), hb.EnforcedHash, hb.Counters, hb.Tampered)
+		if err != nil {
+			return fmt.Errorf("record heartbeat: %w", err)
+		}
+		if tag.RowsAffected() == 0 {
+			return errVENNotFound // unpaired meanwhile
+		}
+		changed, err = policystore.SetManagedInterfaces(ctx, tx, v.Workload, interfaces(hb.Interfaces))
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("heartbeat: %w", err)
+	}
+	return changed, nil
+}
+
+// Unpair forgets v and deletes its workload, in one transaction: its
+// addresses leave every set at the next recompute.
+func (s *Store) Unpair(ctx context.Context, v VEN) error {
+	err := s.tenants.InTenant(ctx, v.Tenant, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM remora.vens WHERE id = $1`, v.ID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return errVENNotFound
+		}
+		return policystore.DeleteManagedWorkload(ctx, tx, v.Workload)
+	})
+	if err != nil {
+		return fmt.Errorf("unpair: %w", err)
+	}
+	return nil
+}
+
+// interfaces converts the VEN's report to the workload's form.
+func interfaces(in []wire.Interface) []policy.Interface {
+	out := make([]policy.Interface, len(in))
+	for i, x := range in {
+		out[i] = policy.Interface{Name: x.Name, Addresses: append([]string{}, x.Addresses...)}
+	}
+	return out
+}
+
+// List returns one page of tenant's VENs, oldest pairing first.
+func (s *Store) List(ctx context.Context, tenant ids.TenantID, pr page.Request) ([]VEN, string, error) {
+	vens, next, err := pg.ListPage(ctx, s.tenants.Pool(),
+		`SELECT `+venCols+` FROM (SELECT *, paired_at AS created_at FROM remora.vens) v WHERE tenant_id = $1`, "v.",
+		[]any{tenant}, pr, func(r pgx.CollectableRow) (VEN, error) { return scanVEN(r) },
+		func(v VEN) page.Key { return page.Key{Time: v.PairedAt, ID: v.ID} })
+	if err != nil {
+		return nil, "", fmt.Errorf("list VENs: %w", err)
+	}
+	return vens, next, nil
+}
+
+// Get returns tenant's VEN id; another tenant's is NotFound.
+func (s *Store) Get(ctx context.Context, tenant ids.TenantID, id string) (VEN, error) {
+	if !ids.Valid(id) {
+		return VEN{}, errVENNotFound
+	}
+	v, err := scanVEN(s.tenants.Pool().QueryRow(ctx, `SELECT `+venCols+` FROM remora.vens WHERE id = $1 AND tenant_id = $2`, id, tenant))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, errVENNotFound
+	}
+	if err != nil {
+		return v, fmt.Errorf("get VEN: %w", err)
+	}
+	return v, nil
+}
