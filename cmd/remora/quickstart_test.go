@@ -24,7 +24,7 @@ func TestQuickStart(t *testing.T) {
 			t.Fatalf("%s is required (make test installs it): %v", tool, err)
 		}
 	}
-	quick, walk := readmeBlock(t, "quickstart"), readmeBlock(t, "walkthrough")
+	quick, walk, pair := readmeBlock(t, "quickstart"), readmeBlock(t, "walkthrough"), readmeBlock(t, "pairtoken")
 	url := pgtest.UnusedDatabase(t)
 	dataDir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -42,13 +42,19 @@ func TestQuickStart(t *testing.T) {
 	}()
 	port := waitFor(t, &out, done, regexp.MustCompile(`up at https://localhost:(\d+)`))
 
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", quick+"\necho '=== walk-through'\n"+walk)
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", quick+"\necho '=== walk-through'\n"+walk+pair+`echo "install token ${INSTALL_TOKEN:0:4}"`)
 	cmd.Env = append(os.Environ(), "PCE=https://localhost:"+port, "CACERT="+filepath.Join(dataDir, "tls", "cert.pem"))
 	got, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("quick start failed: %v\n%s\nserver log:\n%s", err, got, logs.String())
 	}
 	gotQuick, gotWalk, _ := strings.Cut(string(got), "=== walk-through")
+	if !strings.Contains(gotWalk, "install token rpt_") {
+		t.Errorf("the README's pairing block made no install token:\n%s", gotWalk)
+	}
+	if !regexp.MustCompile(`curl -fsSk --pinnedpubkey 'sha256//[A-Za-z0-9+/=]{44}' https://PCE-HOST:\d+/install.sh \| sudo sh -s -- --token TOKEN --pce-fingerprint [0-9A-F:]{95}`).MatchString(out.String()) {
+		t.Errorf("serve did not print the install line:\n%s", out.String())
+	}
 	for _, want := range []string{`"name": "Acme"`, `"email": "alice@acme.example"`, `"role": "owner"`, `"status": "ok"`, `"postgres": "ok"`, `"redis": "ok"`} {
 		if !strings.Contains(gotQuick, want) {
 			t.Errorf("quick start output lacks %s:\n%s", want, got)
