@@ -17,14 +17,14 @@ import (
 // hosts attached to it, each a network namespace. Names carry the pid, so
 // parallel runs and leftovers of a killed run never collide.
 type lab struct {
-	t      *testing.T
+	t      testing.TB
 	id     int
 	bridge string
 	subnet string // "10.201.N" : the PCE is .1, hosts from .10
 	hosts  int
 }
 
-func newLab(t *testing.T) *lab {
+func newLab(t testing.TB) *lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Fatal("the end-to-end test needs root (network namespaces, nftables)")
@@ -54,7 +54,7 @@ func (l *lab) newHost(name string) *host {
 	i := l.hosts
 	l.hosts++
 	h := &host{l: l, name: fmt.Sprintf("rmh%d-%s", l.id, name), addr: fmt.Sprintf("%s.%d", l.subnet, 10+i)}
-	outer, inner := fmt.Sprintf("rmo%d%c", l.id, 'a'+i), fmt.Sprintf("rmi%d%c", l.id, 'a'+i)
+	outer, inner := fmt.Sprintf("rmo%d-%d", l.id, i), fmt.Sprintf("rmi%d-%d", l.id, i)
 	l.ip("netns", "add", h.name)
 	l.t.Cleanup(func() { exec.Command("ip", "netns", "del", h.name).Run() })
 	l.ip("link", "add", outer, "type", "veth", "peer", "name", inner)
@@ -123,7 +123,7 @@ func (h *host) reach(addr string, port int) bool {
 }
 
 // eventually waits, up to d, for cond; it returns how long that took.
-func eventually(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
 	start := time.Now()
 	for !cond() {

@@ -25,7 +25,7 @@ import (
 )
 
 // build compiles the two binaries once per test run.
-func build(t *testing.T) (pce, ven string) {
+func build(t testing.TB) (pce, ven string) {
 	t.Helper()
 	dir := t.TempDir()
 	pce, ven = filepath.Join(dir, "remora"), filepath.Join(dir, "remora-ven")
@@ -39,7 +39,7 @@ func build(t *testing.T) (pce, ven string) {
 
 // pce is a running `remora serve` on the lab's bridge.
 type pce struct {
-	t           *testing.T
+	t           testing.TB
 	bin         string
 	args        []string
 	cmd         *exec.Cmd
@@ -52,7 +52,7 @@ type pce struct {
 
 // startPCE migrates a fresh database and runs `remora serve` on the
 // bridge address: the API on a free port, the hub on another.
-func startPCE(t *testing.T, l *lab, bin string) *pce {
+func startPCE(t testing.TB, l *lab, bin string) *pce {
 	t.Helper()
 	db := pgtest.UnusedDatabase(t)
 	_, prefix := redistest.New(t)
@@ -124,7 +124,7 @@ func (p *pce) restart() {
 
 // api is a REST client of the PCE, pinned to its certificate.
 type api struct {
-	t     *testing.T
+	t     testing.TB
 	p     *pce
 	token string
 	http  *http.Client

@@ -14,7 +14,7 @@ import (
 // agent is one host's remora-ven: its state directory and, while it runs,
 // its `run` process.
 type agent struct {
-	t     *testing.T
+	t     testing.TB
 	h     *host
 	bin   string
 	state string
