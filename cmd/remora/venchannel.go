@@ -72,6 +72,7 @@ func startVENChannel(ctx context.Context, cfg config.Config, store *tenants.Stor
 	var wg sync.WaitGroup
 	wg.Go(func() { peers.Run(ctx) })
 	wg.Go(func() { waiters.Run(ctx, q, log) })
+	wg.Go(func() { sweepOffline(ctx, fl, q, cfg.VENOffline, log) })
 	wg.Go(func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && ctx.Err() == nil {
 			log.Error("VEN API stopped", "err", err)
@@ -93,4 +94,28 @@ func startVENChannel(ctx context.Context, cfg config.Config, store *tenants.Stor
 	}
 	return &gateway.VEN{Fleet: fl, Peers: peers, HubKey: key.PublicKey(), Endpoint: cfg.WGEndpoint,
 		ListenPort: int(listen.Port()), APIPort: venAPIPort, HeartbeatSeconds: heartbeat, AgentBinary: agent}, stop, nil
+}
+
+// sweepOffline marks silent VENs offline, a few times per timeout, and
+// asks for their tenants to be recomputed.
+func sweepOffline(ctx context.Context, fl *fleet.Store, q *queue.Queue, timeout time.Duration, log *slog.Logger) {
+	t := time.NewTicker(min(timeout/4, time.Minute))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		marked, err := fl.SweepOffline(ctx, timeout)
+		if err != nil && ctx.Err() == nil {
+			log.Error("offline sweep", "err", err)
+		}
+		for _, v := range marked {
+			log.Info("VEN offline", "ven", v.ID, "tenant", v.Tenant, "hostname", v.Hostname, "last_seen_at", v.LastSeenAt)
+			if err := q.Enqueue(ctx, v.Tenant, "ven offline"); err != nil {
+				log.Warn("recompute wake-up not sent; the reconciler will catch up", "tenant", v.Tenant, "err", err)
+			}
+		}
+	}
 }

@@ -34,16 +34,17 @@ type VEN struct {
 	EnforcedHash       string        `json:"enforced_hash"`
 	Counters           wire.Counters `json:"counters"`
 	TamperedTotal      int64         `json:"tampered_total"`
+	Online             bool          `json:"online"` // false once silent past the offline timeout
 }
 
 const venCols = `id::text, tenant_id::text, workload_id::text, public_key, tunnel_address, hostname, os, agent_version,
-	paired_at, last_seen_at, enforced_generation, enforced_hash, counters, tampered_total`
+	paired_at, last_seen_at, enforced_generation, enforced_hash, counters, tampered_total, online`
 
 func scanVEN(row pgx.Row) (VEN, error) {
 	var v VEN
 	var addr netip.Prefix
 	err := row.Scan(&v.ID, &v.Tenant, &v.Workload, &v.PublicKey, &addr, &v.Hostname, &v.OS, &v.AgentVersion,
-		&v.PairedAt, &v.LastSeenAt, &v.EnforcedGeneration, &v.EnforcedHash, &v.Counters, &v.TamperedTotal)
+		&v.PairedAt, &v.LastSeenAt, &v.EnforcedGeneration, &v.EnforcedHash, &v.Counters, &v.TamperedTotal, &v.Online)
 	v.Address = addr.Addr()
 	return v, err
 }
@@ -95,15 +96,16 @@ func (s *Store) Peers(ctx context.Context) ([]Peer, error) {
 	return out, nil
 }
 
-// Heartbeat records v's report and reports whether its workload's
-// interfaces changed (its addresses are in other workloads' sets: the
-// caller enqueues a recompute).
+// Heartbeat records v's report and reports whether its workload changed
+// for the compiler (its interfaces moved, or it was offline and is back:
+// its addresses are in other workloads' sets, so the caller enqueues a
+// recompute).
 func (s *Store) Heartbeat(ctx context.Context, v VEN, hb wire.Heartbeat) (changed bool, err error) {
 	if err := validateHeartbeat(hb); err != nil {
 		return false, err
 	}
 	err = s.tenants.InTenant(ctx, v.Tenant, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE remora.vens SET hostname = $2, os = $3, agent_version = $4, last_seen_at = now(),
+		tag, err := tx.Exec(ctx, `UPDATE remora.vens SET hostname = $2, os = $3, agent_version = $4, last_seen_at = now(), online = true,
 			enforced_generation = $5, enforced_hash = $6, counters = $7, tampered_total = tampered_total + $8 WHERE id = $1`,
 			v.ID, hb.Hostname, hb.OS, hb.AgentVersion, int64(hb.EnforcedGeneration), hb.EnforcedHash, hb.Counters, hb.Tampered)
 		if err != nil {
@@ -112,7 +114,12 @@ func (s *Store) Heartbeat(ctx context.Context, v VEN, hb wire.Heartbeat) (change
 		if tag.RowsAffected() == 0 {
 			return errVENNotFound // unpaired meanwhile
 		}
-		changed, err = policystore.SetManagedInterfaces(ctx, tx, v.Workload, interfaces(hb.Interfaces))
+		back, err := policystore.SetManagedOnline(ctx, tx, v.Workload, true)
+		if err != nil {
+			return err
+		}
+		moved, err := policystore.SetManagedInterfaces(ctx, tx, v.Workload, interfaces(hb.Interfaces))
+		changed = back || moved
 		return err
 	})
 	if err != nil {

@@ -75,7 +75,7 @@ func (s *Store) Since(ctx context.Context, tenant ids.TenantID, from int64) (Upd
 		}
 		present := make(map[policy.WorkloadID]bool, len(recs))
 		for _, r := range recs {
-			u.Workloads = append(u.Workloads, r.Workload)
+			u.Workloads = append(u.Workloads, r.compileInput())
 			present[r.Workload.ID] = true
 		}
 		for _, id := range changed {

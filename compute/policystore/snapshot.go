@@ -46,7 +46,7 @@ func snapshot(ctx context.Context, tx pgx.Tx) (Snapshot, error) {
 	}
 	snap.Workloads = make([]policy.Workload, len(recs))
 	for i, r := range recs {
-		snap.Workloads[i] = r.Workload
+		snap.Workloads[i] = r.compileInput()
 	}
 	return snap, nil
 }

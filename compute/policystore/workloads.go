@@ -21,6 +21,7 @@ import (
 // change is live at once.
 type WorkloadRecord struct {
 	policy.Workload
+	Offline   bool // a managed workload whose VEN went silent: out of every set
 	Revision  int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -35,7 +36,7 @@ const DefaultMode = policy.VisibilityOnly
 
 var errWorkloadNotFound = usererr.New(usererr.NotFound, "workload not found")
 
-const workloadSelect = `SELECT w.id, w.name, w.hostname, w.interfaces, w.enforcement_mode, w.managed, w.revision, w.created_at, w.updated_at,
+const workloadSelect = `SELECT w.id, w.name, w.hostname, w.interfaces, w.enforcement_mode, w.managed, w.offline, w.revision, w.created_at, w.updated_at,
 	coalesce((SELECT array_agg(label_id ORDER BY key) FROM workload_labels WHERE workload_id = w.id), '{}')
 	FROM workloads w`
 
@@ -44,7 +45,7 @@ func scanWorkload(row pgx.Row) (WorkloadRecord, error) {
 		w   WorkloadRecord
 		ifs []byte
 	)
-	err := row.Scan(&w.ID, &w.Name, &w.Hostname, &ifs, &w.Mode, &w.Managed, &w.Revision, &w.CreatedAt, &w.UpdatedAt, &w.Labels)
+	err := row.Scan(&w.ID, &w.Name, &w.Hostname, &ifs, &w.Mode, &w.Managed, &w.Offline, &w.Revision, &w.CreatedAt, &w.UpdatedAt, &w.Labels)
 	if err != nil {
 		return w, err
 	}
@@ -52,6 +53,35 @@ func scanWorkload(row pgx.Row) (WorkloadRecord, error) {
 }
 
 func collectWorkload(r pgx.CollectableRow) (WorkloadRecord, error) { return scanWorkload(r) }
+
+// compileInput is the workload as the compiler sees it: an offline one
+// without addresses, so it leaves every set it was in.
+func (r WorkloadRecord) compileInput() policy.Workload {
+	w := r.Workload
+	if !r.Offline {
+		return w
+	}
+	w.Interfaces = make([]policy.Interface, len(r.Interfaces))
+	for i, x := range r.Interfaces {
+		w.Interfaces[i] = policy.Interface{Name: x.Name, Addresses: []string{}}
+	}
+	return w
+}
+
+// SetManagedOnline records, within the caller's tenant transaction, that a
+// managed workload's VEN went offline (online false) or came back, and
+// bumps the generation if that changed anything.
+func SetManagedOnline(ctx context.Context, tx pgx.Tx, id string, online bool) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE workloads SET offline = $2 WHERE id = $1 AND managed AND offline = $3`, id, !online, online)
+	if err != nil {
+		return false, fmt.Errorf("record workload online: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return false, nil
+	}
+	_, err = bumpGeneration(ctx, tx, change{workloads: []string{id}})
+	return err == nil, err
+}
 
 // ListWorkloads returns one page of workloads, those carrying label if it
 // is not "".

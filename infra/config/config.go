@@ -62,6 +62,7 @@ type Config struct {
 	WGUAPI       string         // REMORA_WG_UAPI
 	VENPoll      time.Duration  // REMORA_VEN_POLL_TIMEOUT
 	VENHeartbeat time.Duration  // REMORA_VEN_HEARTBEAT
+	VENOffline   time.Duration  // REMORA_VEN_OFFLINE_TIMEOUT
 }
 
 // Env lists each setting's variable, default and meaning; it drives both the
@@ -90,6 +91,7 @@ var Env = []struct {
 	{"REMORA_WG_UAPI", "wg-uapi", "", "name of the hub's UAPI socket in /var/run/wireguard, so `wg show NAME` works (needs root; empty: none)", false},
 	{"REMORA_VEN_POLL_TIMEOUT", "ven-poll-timeout", "30s", "how long a VEN's policy poll waits for a newer document before answering 304", false},
 	{"REMORA_VEN_HEARTBEAT", "ven-heartbeat", "30s", "heartbeat interval asked of VENs", false},
+	{"REMORA_VEN_OFFLINE_TIMEOUT", "ven-offline-timeout", "1h", "a VEN silent this long is offline: its workload's addresses leave every set", false},
 	{"REMORA_COMPUTE_CACHE", "compute-cache", "64", "tenants whose compiled graphs a process keeps in memory between recomputes", false},
 }
 
@@ -174,6 +176,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	c.WGUAPI = get("REMORA_WG_UAPI")
 	if strings.ContainsAny(c.WGUAPI, "/ \t") || len(c.WGUAPI) > 15 {
 		bad("REMORA_WG_UAPI", "want an interface-like name of at most 15 characters, got %q", c.WGUAPI)
+	}
+	if c.VENOffline, err = time.ParseDuration(get("REMORA_VEN_OFFLINE_TIMEOUT")); err != nil || c.VENOffline < 10*time.Second || c.VENOffline > 30*24*time.Hour {
+		bad("REMORA_VEN_OFFLINE_TIMEOUT", "want a duration from 10s to 720h, got %q", get("REMORA_VEN_OFFLINE_TIMEOUT"))
 	}
 	for name, d := range map[string]*time.Duration{"REMORA_VEN_POLL_TIMEOUT": &c.VENPoll, "REMORA_VEN_HEARTBEAT": &c.VENHeartbeat} {
 		if *d, err = time.ParseDuration(get(name)); err != nil || *d < time.Second || *d > time.Hour {

@@ -87,6 +87,10 @@ func TestEndToEnd(t *testing.T) {
 				t.Errorf("%s has no remora table:\n%s", h.name, h.nft())
 			}
 		}
+		st := dbV.status()
+		if st["paired"] != true || st["running"] != true || st["enforcement_mode"] != "full" || st["generation"] == nil {
+			t.Errorf("db's remora-ven status: %v", st)
+		}
 	})
 
 	t.Run("a new web host pairs, then unpairs", func(t *testing.T) {

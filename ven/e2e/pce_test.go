@@ -1,15 +1,14 @@
 package e2e_test
 
 import (
-	"bufio"
 	"bytes"
-	"net"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -213,14 +212,4 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// lines returns the buffer's lines, for reading JSON logs.
-func (s *syncBuffer) lines() []string {
-	var out []string
-	sc := bufio.NewScanner(strings.NewReader(s.String()))
-	for sc.Scan() {
-		out = append(out, sc.Text())
-	}
-	return out
 }

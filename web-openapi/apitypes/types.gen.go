@@ -1454,8 +1454,11 @@ type VEN struct {
 	Hostname           string     `json:"hostname"`
 	ID                 string     `json:"id"`
 	LastSeenAt         *time.Time `json:"last_seen_at,omitempty"`
-	Os                 string     `json:"os"`
-	PairedAt           time.Time  `json:"paired_at"`
+
+	// Online False once the VEN has been silent past the offline timeout: its workload's addresses are then out of every set.
+	Online   bool      `json:"online"`
+	Os       string    `json:"os"`
+	PairedAt time.Time `json:"paired_at"`
 
 	// TamperedTotal Times the VEN found its firewall changed by someone else and restored it.
 	TamperedTotal int64  `json:"tampered_total"`
