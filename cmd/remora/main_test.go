@@ -11,27 +11,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/remora-sec/remora/infra/pg/pgtest"
+	"github.com/remora-sec/remora/infra/syncbuf"
 	"github.com/remora-sec/remora/tenants"
 )
 
-// syncBuffer is a bytes.Buffer safe to write from serve's goroutines while
-// the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
 
 func TestUnknownCommand(t *testing.T) {
 	var out, errOut bytes.Buffer

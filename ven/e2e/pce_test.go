@@ -15,12 +15,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/remora-sec/remora/infra/pg/pgtest"
 	"github.com/remora-sec/remora/infra/redisx/redistest"
+	"github.com/remora-sec/remora/infra/syncbuf"
 )
 
 // build compiles the two binaries once per test run.
@@ -196,20 +196,4 @@ func (p *pce) signup(org string) *api {
 	return a
 }
 
-// syncBuffer is a bytes.Buffer safe for a process's output and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+type syncBuffer = syncbuf.Buffer
