@@ -9,16 +9,18 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/remora-sec/remora/infra/testreq"
 )
 
 // With UAPIName set, wg(8) shows the hub like any WireGuard interface, and
 // Close removes the socket.
 func TestUAPIShowsPeers(t *testing.T) {
 	if _, err := exec.LookPath("wg"); err != nil {
-		t.Skip("wg(8) is not installed")
+		testreq.Skip(t, "wg(8) is not installed")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("serving /var/run/wireguard needs root")
+		testreq.Skip(t, "serving /var/run/wireguard needs root")
 	}
 	name := fmt.Sprintf("rmrh%d", os.Getpid())
 	h, ep, _ := startHub(t, Config{UAPIName: name})
@@ -79,10 +81,10 @@ func TestUAPIDirNotWritable(t *testing.T) {
 		return
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to run a probe as nobody")
+		testreq.Skip(t, "needs root to run a probe as nobody")
 	}
 	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("needs setpriv(1)")
+		testreq.Skip(t, "needs setpriv(1)")
 	}
 	// The test binary's own directory is private to root: run a copy.
 	exe, err := os.Executable()

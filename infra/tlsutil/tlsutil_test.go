@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/remora-sec/remora/infra/testreq"
 )
 
 // paths returns cert and key paths inside a directory that does not exist
@@ -155,7 +157,7 @@ func TestFingerprint(t *testing.T) {
 func TestFingerprintMatchesOpenSSL(t *testing.T) {
 	openssl, err := exec.LookPath("openssl")
 	if err != nil {
-		t.Skip("openssl not installed")
+		testreq.Skip(t, "openssl not installed")
 	}
 	certFile, keyFile := paths(t)
 	cert := mustCreate(t, certFile, keyFile, nil)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 
+	"github.com/remora-sec/remora/infra/testreq"
 	"github.com/remora-sec/remora/ven/wire"
 )
 
@@ -132,11 +133,11 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 func needRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces and nftables")
+		testreq.Skip(t, "needs root for network namespaces and nftables")
 	}
 	for _, tool := range []string{"ip", "nft"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s: %v", tool, err)
+			testreq.Skipf(t, "needs %s: %v", tool, err)
 		}
 	}
 }

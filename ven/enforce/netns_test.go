@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/remora-sec/remora/infra/testreq"
 )
 
 // The namespace tests need root, ip and nft. They run in network
@@ -20,11 +22,11 @@ import (
 func needRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root for network namespaces and nftables")
+		testreq.Skip(t, "needs root for network namespaces and nftables")
 	}
 	for _, tool := range []string{"ip", "nft"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s: %v", tool, err)
+			testreq.Skipf(t, "needs %s: %v", tool, err)
 		}
 	}
 }

@@ -13,21 +13,22 @@ import (
 	"time"
 
 	"github.com/remora-sec/remora/infra/syncbuf"
+	"github.com/remora-sec/remora/infra/testreq"
 )
 
 // requireRoot skips tests that need namespaces, veths and TUN devices.
 func requireRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
-		t.Skip("needs root: network namespaces and TUN devices")
+		testreq.Skip(t, "needs root: network namespaces and TUN devices")
 	}
 	for _, tool := range []string{"ip", "wg"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("needs %s(8)", tool)
+			testreq.Skipf(t, "needs %s(8)", tool)
 		}
 	}
 	if _, err := os.Stat("/dev/net/tun"); err != nil {
-		t.Skip("needs /dev/net/tun")
+		testreq.Skip(t, "needs /dev/net/tun")
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/remora-sec/remora/infra/testreq"
 )
 
 // outputLine is the config's output setting. oapi-codegen lets it win over
@@ -20,7 +22,7 @@ var outputLine = regexp.MustCompile(`(?m)^output: .*$`)
 func TestGeneratedUpToDate(t *testing.T) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		t.Skip("go command not in PATH; cannot rerun oapi-codegen")
+		testreq.Skip(t, "go command not in PATH; cannot rerun oapi-codegen")
 	}
 	cfg, err := os.ReadFile("oapi-codegen.yaml")
 	if err != nil {
