@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/remora-sec/remora/compute/fleet"
@@ -53,7 +54,7 @@ func (a *api) pairVEN(w http.ResponseWriter, r *http.Request) error {
 	if endpoint == "" {
 		host, _, err := net.SplitHostPort(r.Host)
 		if err != nil {
-			host = r.Host
+			host = strings.TrimSuffix(strings.TrimPrefix(r.Host, "["), "]") // no port: a name, an IPv4 or a bracketed IPv6
 		}
 		endpoint = net.JoinHostPort(host, strconv.Itoa(a.Deps.VEN.ListenPort))
 	}
@@ -93,3 +94,25 @@ func (a *api) getVEN(w http.ResponseWriter, r *http.Request) error {
 }
 
 func jsonOf[T any](v T) (json.RawMessage, error) { return json.Marshal(v) }
+
+// unpairVEN is an admin's unpairing, for a host that cannot say goodbye
+// (gone, re-imaged): its VEN and workload are deleted and the hub drops
+// its key, so the host, if it comes back, is refused until paired again.
+func (a *api) unpairVEN(w http.ResponseWriter, r *http.Request) error {
+	if a.Deps.VEN == nil {
+		return usererr.New(usererr.NotFound, "VEN not found")
+	}
+	v, err := a.Deps.VEN.Fleet.Get(r.Context(), principal(r).Tenant, chi.URLParam(r, "venId"))
+	if err != nil {
+		return err
+	}
+	if err := a.Deps.VEN.Fleet.Unpair(r.Context(), v); err != nil {
+		return err
+	}
+	a.recompute(r, "ven unpaired by an admin")
+	if err := a.Deps.VEN.Peers.Removed(context.WithoutCancel(r.Context()), v); err != nil {
+		a.Log.Warn("hub peer removal not announced; the periodic sync will drop it", "ven", v.ID, "err", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

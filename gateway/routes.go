@@ -69,6 +69,7 @@ func (a *api) routes() []route {
 		{method: http.MethodGet, pattern: "/api/v1/workloads/{workloadId}/rules", role: tenants.Viewer, h: a.getWorkloadRules},
 		{method: http.MethodGet, pattern: "/api/v1/vens", role: tenants.Viewer, h: a.listVENs},
 		{method: http.MethodGet, pattern: "/api/v1/vens/{venId}", role: tenants.Viewer, h: a.getVEN},
+		{method: http.MethodDelete, pattern: "/api/v1/vens/{venId}", role: tenants.Admin, h: a.unpairVEN},
 
 		{method: http.MethodPost, pattern: "/api/v1/policy/provision", role: tenants.Admin, h: a.provision},
 		{method: http.MethodGet, pattern: "/api/v1/policy/versions", role: tenants.Viewer, h: a.listVersions},

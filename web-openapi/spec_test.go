@@ -46,7 +46,7 @@ func TestLoad(t *testing.T) {
 		"createPairingProfile", "createPairingToken", "deletePairingProfile", "getPairingProfile",
 		"listPairingProfiles", "listPairingTokens", "revokePairingToken", "updatePairingProfile",
 		// The VEN channel's REST side.
-		"pairVen", "listVens", "getVen", "getInstallScript", "getAgentBinary", "getAgentUnit",
+		"pairVen", "listVens", "getVen", "unpairVen", "getInstallScript", "getAgentBinary", "getAgentUnit",
 	}
 	slices.Sort(want)
 	var got []string

@@ -103,3 +103,23 @@ func fillSets(ctx context.Context, tx pgx.Tx, d *wire.Document) (int64, error) {
 	}
 	return newest, nil
 }
+
+// Generation returns the generation of workload id's full document (the
+// newest of its outline's and its sets'), without reading the members.
+func (s *Store) Generation(ctx context.Context, tenant ids.TenantID, id string) (int64, error) {
+	if !ids.Valid(id) {
+		return 0, usererr.New(usererr.NotFound, "workload not found")
+	}
+	var gen *int64
+	err := s.tenants.InTenantRead(ctx, tenant, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT greatest(d.generation, (SELECT max(s.generation) FROM compute_sets s
+			WHERE s.set_id IN (SELECT jsonb_array_elements(d.doc->'sets')->>'id'))) FROM workload_documents d WHERE d.workload_id = $1`, id).Scan(&gen)
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, usererr.New(usererr.NotFound, "no compiled document for this workload yet")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read document generation: %w", err)
+	}
+	return *gen, nil
+}

@@ -3,6 +3,7 @@ package fleet_test
 import (
 	"context"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,3 +219,26 @@ func TestHeartbeatAndUnpair(t *testing.T) {
 }
 
 var pageAll = page.Request{Limit: 100}
+
+// TestHubKeyFirstStartRace: replicas starting at once on a fresh database
+// all get the one key.
+func TestHubKeyFirstStartRace(t *testing.T) {
+	for range 3 {
+		fl, err := fleet.New(tenanttest.NewStore(t), netip.MustParsePrefix("100.64.0.0/10"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys := make([]wgtypes.Key, 8)
+		errs := make([]error, 8)
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() { keys[i], errs[i] = fl.HubKey(context.Background()) })
+		}
+		wg.Wait()
+		for i := range 8 {
+			if errs[i] != nil || keys[i] != keys[0] {
+				t.Fatalf("replica %d: key %v, %v; want the one key", i, keys[i].PublicKey(), errs[i])
+			}
+		}
+	}
+}

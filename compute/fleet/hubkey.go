@@ -15,11 +15,13 @@ func (s *Store) HubKey(ctx context.Context) (wgtypes.Key, error) {
 	if err != nil {
 		return k, fmt.Errorf("hub key: %w", err)
 	}
+	// Two statements, not one: a single statement's snapshot would not
+	// see the row a replica starting at the same moment inserted.
+	if _, err := s.tenants.Pool().Exec(ctx, `INSERT INTO remora.hub (private_key) VALUES ($1) ON CONFLICT DO NOTHING`, k[:]); err != nil {
+		return k, fmt.Errorf("hub key: %w", err)
+	}
 	var b []byte
-	err = s.tenants.Pool().QueryRow(ctx, `WITH ins AS (
-			INSERT INTO remora.hub (private_key) VALUES ($1) ON CONFLICT DO NOTHING RETURNING private_key)
-		SELECT private_key FROM ins UNION ALL SELECT private_key FROM remora.hub LIMIT 1`, k[:]).Scan(&b)
-	if err != nil {
+	if err := s.tenants.Pool().QueryRow(ctx, `SELECT private_key FROM remora.hub`).Scan(&b); err != nil {
 		return k, fmt.Errorf("hub key: %w", err)
 	}
 	return wgtypes.NewKey(b)

@@ -13,6 +13,7 @@ import (
 	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/usererr"
 	"github.com/remora-sec/remora/ven/wire"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
 
 // errUnknownToken is the one answer for a token that does not parse, names
@@ -28,12 +29,23 @@ func (s *Store) Pair(ctx context.Context, req wire.PairRequest) (VEN, error) {
 	if err := validatePair(req); err != nil {
 		return VEN{}, err
 	}
+	// The key is stored in its canonical spelling: base64 admits others
+	// for the same 32 bytes, and uniqueness must hold on the key.
+	key, _ := wgtypes.ParseKey(req.PublicKey) // validatePair checked it
+	req.PublicKey = key.String()
+	hubKey, err := s.HubKey(ctx)
+	if err != nil {
+		return VEN{}, fmt.Errorf("pair: %w", err)
+	}
+	if key == hubKey.PublicKey() {
+		return VEN{}, usererr.Field(usererr.Invalid, "wg_public_key", "is the hub's own key: generate a key for this host")
+	}
 	tenant, tokenID, ok := policystore.ParsePairingToken(req.Token)
 	if !ok {
 		return VEN{}, errUnknownToken
 	}
 	var v VEN
-	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+	err = s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
 		prof, err := policystore.ConsumePairingToken(ctx, tx, tokenID, req.Token, time.Now())
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"strings"
 
@@ -16,6 +17,7 @@ const (
 	maxInterfaces = 64
 	maxAddresses  = 64
 	maxText       = 255
+	maxTampered   = 1_000_000 // per heartbeat: more is a broken or hostile agent
 )
 
 func validatePair(req wire.PairRequest) error {
@@ -23,8 +25,11 @@ func validatePair(req wire.PairRequest) error {
 	if req.Token == "" {
 		f.Add("token", "is required")
 	}
-	if _, err := wgtypes.ParseKey(req.PublicKey); err != nil {
+	switch k, err := wgtypes.ParseKey(req.PublicKey); {
+	case err != nil:
 		f.Add("wg_public_key", "must be a WireGuard public key (base64 of 32 bytes)")
+	case k == wgtypes.Key{}:
+		f.Add("wg_public_key", "must not be the all-zero key")
 	}
 	checkHost(&f, req.Hostname, req.OS, req.Interfaces)
 	return f.Err()
@@ -36,8 +41,17 @@ func validateHeartbeat(hb wire.Heartbeat) error {
 	if len(hb.AgentVersion) > maxText {
 		f.Add("agent_version", fmt.Sprintf("must be at most %d characters", maxText))
 	}
-	if hb.Tampered < 0 {
-		f.Add("tampered", "must not be negative")
+	if hb.Tampered < 0 || hb.Tampered > maxTampered {
+		f.Add("tampered", fmt.Sprintf("must be from 0 to %d", maxTampered))
+	}
+	if hb.EnforcedGeneration > math.MaxInt64 {
+		f.Add("enforced_generation", "is out of range")
+	}
+	if len(hb.EnforcedHash) > 64 {
+		f.Add("enforced_hash", "must be a SHA-256 in hex (64 characters)")
+	}
+	if hb.Counters.Rules < 0 || hb.Counters.Drops > math.MaxInt64 || hb.Counters.WouldDrop > math.MaxInt64 {
+		f.Add("counters", "must be non-negative and at most 2^63-1")
 	}
 	return f.Err()
 }

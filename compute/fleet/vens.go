@@ -65,6 +65,18 @@ func (s *Store) ByAddress(ctx context.Context, addr netip.Addr) (VEN, error) {
 	return v, nil
 }
 
+// ByKey finds the VEN holding public key key, in any tenant.
+func (s *Store) ByKey(ctx context.Context, key wgtypes.Key) (VEN, error) {
+	v, err := scanVEN(s.tenants.Pool().QueryRow(ctx, `SELECT `+venCols+` FROM remora.vens WHERE public_key = $1`, key.String()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, errVENNotFound
+	}
+	if err != nil {
+		return v, fmt.Errorf("find VEN by key: %w", err)
+	}
+	return v, nil
+}
+
 // Peer is one VEN as the hub knows it.
 type Peer struct {
 	PublicKey wgtypes.Key
@@ -117,6 +129,10 @@ func (s *Store) Heartbeat(ctx context.Context, v VEN, hb wire.Heartbeat) (change
 		back, err := policystore.SetManagedOnline(ctx, tx, v.Workload, true)
 		if err != nil {
 			return err
+		}
+		changed = back
+		if hb.Interfaces == nil {
+			return nil // the agent could not list them this time: keep what we have
 		}
 		moved, err := policystore.SetManagedInterfaces(ctx, tx, v.Workload, interfaces(hb.Interfaces))
 		changed = back || moved

@@ -36,6 +36,10 @@ const DefaultMode = policy.VisibilityOnly
 
 var errWorkloadNotFound = usererr.New(usererr.NotFound, "workload not found")
 
+// errManaged refuses to delete a paired VEN's workload behind its back: the
+// VEN would go on enforcing a policy nobody computes for it any more.
+var errManaged = usererr.New(usererr.Conflict, "workload is managed by a paired VEN: unpair it (remora-ven unpair on the host, or DELETE /api/v1/vens/{id})")
+
 const workloadSelect = `SELECT w.id, w.name, w.hostname, w.interfaces, w.enforcement_mode, w.managed, w.offline, w.revision, w.created_at, w.updated_at,
 	coalesce((SELECT array_agg(label_id ORDER BY key) FROM workload_labels WHERE workload_id = w.id), '{}')
 	FROM workloads w`
@@ -271,6 +275,10 @@ func (s *Store) DeleteWorkloads(ctx context.Context, tenant ids.TenantID, idList
 				f.Add(fmt.Sprintf("%s[%d]", prefix, i), fmt.Sprintf("workload %q not found", id))
 			case seen[id]:
 				f.Add(fmt.Sprintf("%s[%d]", prefix, i), "appears twice in this request")
+			case rec.managed && prefix == "":
+				return errManaged
+			case rec.managed:
+				f.Add(fmt.Sprintf("%s[%d]", prefix, i), errManaged.Msg)
 			default:
 				if err := checkIfMatch(ifMatch, rec.revision); err != nil {
 					return err

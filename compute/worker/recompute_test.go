@@ -109,6 +109,9 @@ func (e *env) converged(t testing.TB) {
 		if want := fresh.Document(w.ID, 0); got.Hash != want.Hash {
 			t.Fatalf("workload %s: stored document differs from a fresh compile:\n got %+v\nwant %+v", w.Name, got, want)
 		}
+		if gen, err := e.ds.Generation(e.ctx, e.tenant, string(w.ID)); err != nil || uint64(gen) != got.Generation {
+			t.Fatalf("workload %s: Generation says %d (%v), the document %d", w.Name, gen, err, got.Generation)
+		}
 		if got.Generation > uint64(g.Computed) {
 			t.Fatalf("workload %s: document generation %d is past the computed one, %d", w.Name, got.Generation, g.Computed)
 		}

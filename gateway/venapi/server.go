@@ -80,15 +80,19 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request, v fleet.VEN) 
 		s.recompute(r.Context(), v, "heartbeat: addresses changed")
 	}
 	reply := wire.HeartbeatReply{Workload: v.Workload, HeartbeatSeconds: s.HeartbeatSeconds}
-	if d, err := s.Docs.Document(r.Context(), v.Tenant, v.Workload); err == nil {
-		reply.Generation = d.Generation
+	gen, err := s.Docs.Generation(r.Context(), v.Tenant, v.Workload)
+	switch {
+	case err == nil:
+		reply.Generation = uint64(gen)
+	case !usererr.Is(err, usererr.NotFound):
+		return err
 	}
 	httpx.WriteJSON(w, http.StatusOK, reply)
 	return nil
 }
 
-// policy answers the VEN's document as soon as one newer than ?have
-// exists, or 304 after PollTimeout. It registers its wait before reading,
+// policy answers the VEN's document as soon as it is not the ?have
+// generation, or 304 after PollTimeout. It registers its wait before reading,
 // so a notification that lands between the read and the wait is not lost.
 func (s *Server) policy(w http.ResponseWriter, r *http.Request, v fleet.VEN) error {
 	have, err := strconv.ParseUint(r.URL.Query().Get("have"), 10, 64)
@@ -108,7 +112,9 @@ func (s *Server) policy(w http.ResponseWriter, r *http.Request, v fleet.VEN) err
 		woken, done := s.Waiters.wait(v.Tenant, v.Workload)
 		d, err := s.Docs.Document(r.Context(), v.Tenant, v.Workload)
 		switch {
-		case err == nil && d.Generation > have:
+		case err == nil && d.Generation != have:
+			// Newer, or older than what the VEN holds (a restored
+			// database): either way this is what it must enforce.
 			done()
 			httpx.WriteJSON(w, http.StatusOK, d)
 			return nil

@@ -86,7 +86,11 @@ func (h *Heartbeater) report() wire.Heartbeat {
 		h.Log.Warn("hostname", "err", err)
 	}
 	if ifs, err := Discover(h.Iface); err != nil {
+		// null, not []: "could not list them", which the PCE reads as
+		// unchanged. An empty list would take every address of this host
+		// out of the sets it is in, and out of deny rules with them.
 		h.Log.Warn("interfaces", "err", err)
+		hb.Interfaces = nil
 	} else if ifs != nil {
 		hb.Interfaces = ifs
 	}

@@ -62,9 +62,11 @@ type Counters struct {
 
 // Heartbeat is the VEN's periodic report.
 type Heartbeat struct {
-	Hostname           string      `json:"hostname"`
-	OS                 string      `json:"os"`
-	AgentVersion       string      `json:"agent_version"`
+	Hostname     string `json:"hostname"`
+	OS           string `json:"os"`
+	AgentVersion string `json:"agent_version"`
+	// Interfaces null means the agent could not list them: the PCE keeps
+	// what it had. An empty list means the host has no addresses.
 	Interfaces         []Interface `json:"interfaces"`
 	EnforcedGeneration uint64      `json:"enforced_generation"`
 	EnforcedHash       string      `json:"enforced_hash,omitempty"`
