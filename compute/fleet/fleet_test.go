@@ -13,6 +13,7 @@ import (
 	"github.com/remora-sec/remora/compute/policystore"
 	"github.com/remora-sec/remora/infra/ids"
 	"github.com/remora-sec/remora/infra/page"
+	"github.com/remora-sec/remora/infra/usererr"
 	"github.com/remora-sec/remora/tenants"
 	"github.com/remora-sec/remora/tenants/tenanttest"
 	"github.com/remora-sec/remora/ven/wire"
@@ -240,5 +241,28 @@ func TestHubKeyFirstStartRace(t *testing.T) {
 				t.Fatalf("replica %d: key %v, %v; want the one key", i, keys[i].PublicKey(), errs[i])
 			}
 		}
+	}
+}
+
+// TestRefusedKeyBurnsNoAddress: a pairing refused for its key takes no
+// tunnel address (they are never reused).
+func TestRefusedKeyBurnsNoAddress(t *testing.T) {
+	e := newEnv(t)
+	k, _ := wgtypes.GeneratePrivateKey()
+	req := wire.PairRequest{Token: e.token, PublicKey: k.PublicKey().String(), Hostname: "h"}
+	if _, err := e.fl.Pair(e.ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.fl.Pair(e.ctx, req); !usererr.Is(err, usererr.Conflict) {
+		t.Fatalf("pairing a key twice: %v, want a conflict", err)
+	}
+	wide, err := fleet.New(e.ts, netip.MustParsePrefix("100.64.0.0/29"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, _ := wgtypes.GeneratePrivateKey()
+	v, err := wide.Pair(e.ctx, wire.PairRequest{Token: e.token, PublicKey: k2.PublicKey().String(), Hostname: "h2"})
+	if err != nil || v.Address != netip.MustParseAddr("100.64.0.3") {
+		t.Fatalf("next VEN at %v (%v), want 100.64.0.3: the refusal took an address", v.Address, err)
 	}
 }

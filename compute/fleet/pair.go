@@ -19,6 +19,8 @@ import (
 // errUnknownToken is the one answer for a token that does not parse, names
 // no tenant, or names no token: nothing tells a guesser which part was
 // right.
+var errKeyTaken = usererr.Field(usererr.Conflict, "wg_public_key", "this WireGuard key is already paired: generate a new key for a new pairing")
+
 var errUnknownToken = usererr.Field(usererr.Unauthenticated, "token", "unknown install token")
 
 // Pair consumes req's install token and, in the same transaction, creates
@@ -56,6 +58,15 @@ func (s *Store) Pair(ctx context.Context, req wire.PairRequest) (VEN, error) {
 		if err != nil {
 			return err
 		}
+		// A key already paired is refused before an address is taken:
+		// addresses are never reused, so a refusal must not burn one.
+		var taken bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM remora.vens WHERE public_key = $1)`, req.PublicKey).Scan(&taken); err != nil {
+			return fmt.Errorf("check key: %w", err)
+		}
+		if taken {
+			return errKeyTaken
+		}
 		var n int64
 		if err := tx.QueryRow(ctx, `SELECT nextval('remora.ven_address_seq')`).Scan(&n); err != nil {
 			return fmt.Errorf("allocate tunnel address: %w", err)
@@ -68,7 +79,7 @@ func (s *Store) Pair(ctx context.Context, req wire.PairRequest) (VEN, error) {
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+venCols,
 			tenant, rec.ID, req.PublicKey, netip.PrefixFrom(addr, addr.BitLen()), req.Hostname, req.OS))
 		if pg.IsUniqueViolation(err, "vens_public_key_key") {
-			return usererr.Field(usererr.Conflict, "wg_public_key", "this WireGuard key is already paired: generate a new key for a new pairing")
+			return errKeyTaken // paired concurrently
 		}
 		return err
 	})
