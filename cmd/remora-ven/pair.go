@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/remora-sec/remora/ven/agent"
 )
@@ -15,7 +16,7 @@ func pairCmd(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stder
 	c.register(fs)
 	var o agent.PairOptions
 	fs.StringVar(&o.PCE, "pce", "", "the PCE's URL, https://host[:port] (required)")
-	fs.StringVar(&o.Token, "token", "", "install token (required)")
+	fs.StringVar(&o.Token, "token", os.Getenv("REMORA_INSTALL_TOKEN"), "install token (required; or REMORA_INSTALL_TOKEN, which other users cannot read in the process list)")
 	fs.StringVar(&o.Fingerprint, "pce-fingerprint", "", "SHA-256 fingerprint of the PCE's certificate to accept (hex, colons allowed); without it the system's CAs decide")
 	fs.StringVar(&o.Iface, "iface", agent.DefaultIface, "name of the WireGuard interface to the PCE")
 	fs.BoolVar(&o.Force, "force", false, "pair again with a new identity even if this host is paired")
