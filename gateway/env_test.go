@@ -63,7 +63,7 @@ func newEnvWith(t *testing.T, ven func(*tenants.Store, *redis.Client, string) *g
 	}
 	d := gateway.Deps{
 		Tenants: store, Redis: rdb, Registry: metrics.NewRegistry(), Limits: limits,
-		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Queue: queue.New(rdb, prefix),
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)), Queue: queue.New(rdb, prefix), WebhookGuard: webhookGuard(t),
 	}
 	if ven != nil {
 		d.VEN = ven(store, rdb, prefix)

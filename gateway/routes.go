@@ -87,5 +87,6 @@ func (a *api) routes() []route {
 	rs = append(rs, objectRoutes("/api/v1/services", "serviceId", a.policy.Services())...)
 	rs = append(rs, objectRoutes("/api/v1/ip-lists", "ipListId", a.policy.IPLists())...)
 	rs = append(rs, a.pairingRoutes()...)
+	rs = append(rs, a.webhookRoutes()...)
 	return append(rs, objectRoutes("/api/v1/rulesets", "rulesetId", a.policy.Rulesets())...)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/gateway/httpx"
 	"github.com/remora-sec/remora/gateway/ratelimit"
+	"github.com/remora-sec/remora/gateway/webhook/hookstore"
+	"github.com/remora-sec/remora/gateway/webhook/ssrf"
 	"github.com/remora-sec/remora/tenants"
 )
 
@@ -26,6 +28,10 @@ type Deps struct {
 	Limits   Limits
 	Queue    *queue.Queue // where enforcement-changing writes ask for a recompute
 	VEN      *VEN         // the VEN channel; nil: pairing is refused
+	// WebhookGuard vets webhook URLs when they are saved (the dispatcher
+	// vets them again when delivering); nil: the strict default, https
+	// to public addresses only.
+	WebhookGuard *ssrf.Guard
 }
 
 // Limits are the rate limits of the unauthenticated endpoints.
@@ -43,6 +49,7 @@ type api struct {
 	metrics *httpMetrics
 	policy  *policystore.Store
 	docs    *docstore.Store
+	hooks   *hookstore.Store
 }
 
 // New returns the PCE's HTTP handler.
@@ -50,8 +57,11 @@ func New(d Deps) http.Handler {
 	if d.Limits.KeyPrefix == "" {
 		d.Limits.KeyPrefix = "remora:rl:"
 	}
+	if d.WebhookGuard == nil {
+		d.WebhookGuard = &ssrf.Guard{}
+	}
 	a := &api{Deps: d, limiter: ratelimit.New(d.Redis, d.Limits.KeyPrefix), metrics: newHTTPMetrics(d.Registry),
-		policy: policystore.New(d.Tenants), docs: docstore.New(d.Tenants)}
+		policy: policystore.New(d.Tenants), docs: docstore.New(d.Tenants), hooks: hookstore.New(d.Tenants, d.WebhookGuard)}
 	return a.router()
 }
 

@@ -47,6 +47,9 @@ func TestLoad(t *testing.T) {
 		"listPairingProfiles", "listPairingTokens", "revokePairingToken", "updatePairingProfile",
 		// The VEN channel's REST side.
 		"pairVen", "listVens", "getVen", "unpairVen", "getInstallScript", "getAgentBinary", "getAgentUnit",
+		// Webhooks and their delivery log.
+		"listWebhooks", "createWebhook", "getWebhook", "updateWebhook", "deleteWebhook", "rotateWebhookSecret",
+		"listWebhookDeliveries", "redeliverWebhookDelivery", "testWebhook",
 	}
 	slices.Sort(want)
 	var got []string

@@ -16,6 +16,7 @@ import (
 
 	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/gateway"
+	"github.com/remora-sec/remora/gateway/webhook/backoff"
 	"github.com/remora-sec/remora/infra/config"
 	"github.com/remora-sec/remora/infra/logging"
 	"github.com/remora-sec/remora/infra/metrics"
@@ -30,6 +31,10 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	}
 	if err := cfg.EnsureJWTSecret(); err != nil {
 		return err
+	}
+	schedule, err := backoff.Parse(cfg.WebhookSchedule)
+	if err != nil {
+		return fmt.Errorf("REMORA_WEBHOOK_SCHEDULE: %w", err)
 	}
 	log := logging.New(stderr, cfg.LogLevel)
 
@@ -54,6 +59,9 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	reg := metrics.NewRegistry()
 	waitCompute := startCompute(computeCtx, cfg, cfg.Workers, store, q, log, reg)
 	defer waitCompute()
+	guard := webhookGuard(cfg)
+	waitWebhooks := startWebhooks(computeCtx, cfg, schedule, guard, store, log)
+	defer waitWebhooks()
 	defer stopCompute()
 
 	ven, stopVEN, err := startVENChannel(computeCtx, cfg, store, rdb, q, log)
@@ -63,7 +71,7 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 	defer stopVEN()
 
 	handler := gateway.New(gateway.Deps{
-		Tenants: store, Redis: rdb, Log: log, Registry: reg, Queue: q, VEN: ven,
+		Tenants: store, Redis: rdb, Log: log, Registry: reg, Queue: q, VEN: ven, WebhookGuard: guard,
 		Limits: gateway.Limits{Window: cfg.RateWindow, PerAddress: cfg.RatePerAddress, PerAccount: cfg.RatePerAccount, KeyPrefix: cfg.RedisPrefix + "rl:"},
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

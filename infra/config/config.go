@@ -63,6 +63,17 @@ type Config struct {
 	VENPoll      time.Duration  // REMORA_VEN_POLL_TIMEOUT
 	VENHeartbeat time.Duration  // REMORA_VEN_HEARTBEAT
 	VENOffline   time.Duration  // REMORA_VEN_OFFLINE_TIMEOUT
+
+	// Webhook delivery: whether plain http targets are allowed (local use
+	// and tests), the address ranges webhooks may target although the
+	// SSRF guard blocks them by default, the retry schedule (comma-
+	// separated delays, parsed by gateway/webhook/backoff when serve
+	// starts: config sits below gateway), and how many deliveries this
+	// process sends at once (0: none, another replica delivers).
+	WebhookAllowHTTP bool           // REMORA_WEBHOOK_ALLOW_HTTP
+	WebhookAllow     []netip.Prefix // REMORA_WEBHOOK_ALLOW
+	WebhookSchedule  string         // REMORA_WEBHOOK_SCHEDULE
+	WebhookWorkers   int            // REMORA_WEBHOOK_WORKERS
 }
 
 // Env lists each setting's variable, default and meaning; it drives both the
@@ -93,6 +104,10 @@ var Env = []struct {
 	{"REMORA_VEN_HEARTBEAT", "ven-heartbeat", "30s", "heartbeat interval asked of VENs", false},
 	{"REMORA_VEN_OFFLINE_TIMEOUT", "ven-offline-timeout", "1h", "a VEN silent this long is offline: its workload's addresses leave every set", false},
 	{"REMORA_COMPUTE_CACHE", "compute-cache", "64", "tenants whose compiled graphs a process keeps in memory between recomputes", false},
+	{"REMORA_WEBHOOK_ALLOW_HTTP", "webhook-allow-http", "false", "let webhooks target plain http URLs (local use and tests; https only otherwise)", true},
+	{"REMORA_WEBHOOK_ALLOW", "webhook-allow", "", "comma-separated CIDRs webhooks may target although loopback, private, link-local, CGNAT or metadata (default: none)", false},
+	{"REMORA_WEBHOOK_SCHEDULE", "webhook-schedule", "5s,5m,30m,2h,5h,10h,10h", "delays before each retry of a failed webhook delivery; after the last, it has failed", false},
+	{"REMORA_WEBHOOK_WORKERS", "webhook-workers", "2", "webhook deliveries this process sends at once (0: none; replicas share the queue)", false},
 }
 
 // Load registers every setting on fs, parses args, and validates the result.
@@ -185,7 +200,44 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 			bad(name, "want a duration from 1s to 1h, got %q", get(name))
 		}
 	}
+	if c.WebhookAllowHTTP, err = strconv.ParseBool(get("REMORA_WEBHOOK_ALLOW_HTTP")); err != nil {
+		bad("REMORA_WEBHOOK_ALLOW_HTTP", "want true or false, got %q", get("REMORA_WEBHOOK_ALLOW_HTTP"))
+	}
+	c.WebhookAllow = prefixes(bad, "REMORA_WEBHOOK_ALLOW", get("REMORA_WEBHOOK_ALLOW"))
+	if c.WebhookSchedule = get("REMORA_WEBHOOK_SCHEDULE"); c.WebhookSchedule == "" {
+		bad("REMORA_WEBHOOK_SCHEDULE", "want delays such as 5s,5m,30m,2h, got nothing")
+	}
+	if c.WebhookWorkers, err = strconv.Atoi(get("REMORA_WEBHOOK_WORKERS")); err != nil || c.WebhookWorkers < 0 || c.WebhookWorkers > 64 {
+		bad("REMORA_WEBHOOK_WORKERS", "want a number from 0 to 64, got %q", get("REMORA_WEBHOOK_WORKERS"))
+	}
 	return c, errors.Join(errs...)
+}
+
+// prefixes parses a comma-separated list of CIDR prefixes (a bare address
+// stands for itself alone). A prefix with host bits set is refused: it
+// usually means a different range than the one written.
+func prefixes(bad func(string, string, ...any), name, raw string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, f := range strings.Split(raw, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil || a.Zone() != "" {
+				bad(name, "want CIDR prefixes such as 10.1.0.0/16,fd00::/8, got %q", f)
+				continue
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if p != p.Masked() {
+			bad(name, "%q has host bits set; did you mean %s?", f, p.Masked())
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 func checkURL(bad func(string, string, ...any), name, raw string, schemes ...string) {

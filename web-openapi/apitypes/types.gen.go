@@ -367,6 +367,27 @@ func (e TokenResponseTokenType) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryStatusDelivered WebhookDeliveryStatus = "delivered"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatusDelivered:
+		return true
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
 // APIKey defines model for APIKey.
 type APIKey struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -1518,6 +1539,132 @@ type Warning struct {
 	Message string `json:"message"`
 }
 
+// Webhook Where the tenant's matching events are delivered. The signing secret is never shown here.
+type Webhook struct {
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// DisabledReason Why the PCE disabled the webhook (it kept failing); absent otherwise.
+	DisabledReason *string  `json:"disabled_reason,omitempty"`
+	Enabled        bool     `json:"enabled"`
+	EventTypes     []string `json:"event_types"`
+
+	// FailingSince When the deliveries began failing without a success since; absent while they succeed. Failing for 5 days disables the webhook.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	ID           string     `json:"id"`
+
+	// PreviousSecretUntil Until when the secret before the last rotation still signs alongside the current one; absent when none does.
+	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
+	UpdatedAt           time.Time  `json:"updated_at"`
+	URL                 string     `json:"url"`
+}
+
+// WebhookActionRequest Empty; the body may be omitted.
+type WebhookActionRequest = struct{}
+
+// WebhookAttempt One try at delivering.
+type WebhookAttempt struct {
+	Attempt     int       `json:"attempt"`
+	AttemptedAt time.Time `json:"attempted_at"`
+
+	// Error Why the attempt failed without an HTTP answer; absent otherwise.
+	Error     *string `json:"error,omitempty"`
+	LatencyMs int     `json:"latency_ms"`
+
+	// ResponseExcerpt The first bytes (at most 1 KiB) of the answer's body.
+	ResponseExcerpt string `json:"response_excerpt"`
+
+	// StatusCode The receiver's HTTP status; absent when it gave none (refused, timed out, blocked by the SSRF guard).
+	StatusCode *int `json:"status_code,omitempty"`
+}
+
+// WebhookDelivery One event for one webhook, and every attempt at delivering it.
+type WebhookDelivery struct {
+	// Attempts Oldest first.
+	Attempts  []WebhookAttempt `json:"attempts"`
+	CreatedAt time.Time        `json:"created_at"`
+	EventID   string           `json:"event_id"`
+	EventType string           `json:"event_type"`
+
+	// ID The `webhook-id` header of every attempt.
+	ID string `json:"id"`
+
+	// NextAttemptAt When the next attempt is due; only while pending.
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+
+	// Status `pending` (an attempt is due or under way), `delivered` (an attempt got a 2xx), `failed` (the retry schedule ran out, or the webhook was disabled or deleted).
+	Status    WebhookDeliveryStatus `json:"status"`
+	UpdatedAt time.Time             `json:"updated_at"`
+	WebhookID string                `json:"webhook_id"`
+}
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Items []WebhookDelivery `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// WebhookDeliveryStatus `pending` (an attempt is due or under way), `delivered` (an attempt got a 2xx), `failed` (the retry schedule ran out, or the webhook was disabled or deleted).
+type WebhookDeliveryStatus string
+
+// WebhookInput A webhook to create.
+type WebhookInput struct {
+	// Description Free text; absent, empty.
+	Description *string `json:"description,omitempty"`
+
+	// Enabled False: events are not queued for this webhook.
+	Enabled *bool `json:"enabled,omitempty"`
+
+	// EventTypes Globs of the event types to deliver: `*` is any run of characters, e.g. `workload.*`, `*.deleted`, `*`.
+	EventTypes []string `json:"event_types"`
+
+	// URL Where events are POSTed: https (http only where the server allows it), a public address.
+	//
+	// Example: https://hooks.example.com/remora
+	URL string `json:"url"`
+}
+
+// WebhookList defines model for WebhookList.
+type WebhookList struct {
+	Items []Webhook `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// WebhookPatch Changes to a webhook; absent fields are left as they are.
+type WebhookPatch struct {
+	Description *string   `json:"description,omitempty"`
+	Enabled     *bool     `json:"enabled,omitempty"`
+	EventTypes  *[]string `json:"event_types,omitempty"`
+	URL         *string   `json:"url,omitempty"`
+}
+
+// WebhookWithSecret A Webhook plus its signing secret, written out flat; only in the answers of create and rotate-secret.
+type WebhookWithSecret struct {
+	CreatedAt   time.Time `json:"created_at"`
+	Description string    `json:"description"`
+
+	// DisabledReason Why the PCE disabled the webhook (it kept failing); absent otherwise.
+	DisabledReason *string  `json:"disabled_reason,omitempty"`
+	Enabled        bool     `json:"enabled"`
+	EventTypes     []string `json:"event_types"`
+
+	// FailingSince When the deliveries began failing without a success since; absent while they succeed.
+	FailingSince *time.Time `json:"failing_since,omitempty"`
+	ID           string     `json:"id"`
+
+	// PreviousSecretUntil Until when the secret before the last rotation still signs alongside the current one; absent when none does.
+	PreviousSecretUntil *time.Time `json:"previous_secret_until,omitempty"`
+
+	// Secret The signing secret, in the form Standard Webhooks libraries take (`whsec_` and base64); shown only in this answer.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	URL       string    `json:"url"`
+}
+
 // Workload A host, VM or container; rules select it by its labels. Not versioned.
 type Workload struct {
 	CreatedAt time.Time `json:"created_at"`
@@ -1941,6 +2088,38 @@ type ListVensParams struct {
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
+// ListWebhooksParams defines parameters for ListWebhooks.
+type ListWebhooksParams struct {
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// DeleteWebhookParams defines parameters for DeleteWebhook.
+type DeleteWebhookParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateWebhookParams defines parameters for UpdateWebhook.
+type UpdateWebhookParams struct {
+	// IfMatch The `ETag` last received for the object; when it no longer matches the object's current
+	// state the request answers 412 and changes nothing. Absent, the write is unconditional.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit Most items in one page.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListWorkloadsParams defines parameters for ListWorkloads.
 type ListWorkloadsParams struct {
 	// Label Only workloads that carry this label (an id).
@@ -2056,6 +2235,21 @@ type UpdateUserJSONRequestBody = UserUpdateRequest
 
 // PairVenJSONRequestBody defines body for PairVen for application/json ContentType.
 type PairVenJSONRequestBody = PairRequest
+
+// CreateWebhookJSONRequestBody defines body for CreateWebhook for application/json ContentType.
+type CreateWebhookJSONRequestBody = WebhookInput
+
+// UpdateWebhookJSONRequestBody defines body for UpdateWebhook for application/json ContentType.
+type UpdateWebhookJSONRequestBody = WebhookPatch
+
+// RedeliverWebhookDeliveryJSONRequestBody defines body for RedeliverWebhookDelivery for application/json ContentType.
+type RedeliverWebhookDeliveryJSONRequestBody = WebhookActionRequest
+
+// RotateWebhookSecretJSONRequestBody defines body for RotateWebhookSecret for application/json ContentType.
+type RotateWebhookSecretJSONRequestBody = WebhookActionRequest
+
+// TestWebhookJSONRequestBody defines body for TestWebhook for application/json ContentType.
+type TestWebhookJSONRequestBody = WebhookActionRequest
 
 // CreateWorkloadJSONRequestBody defines body for CreateWorkload for application/json ContentType.
 type CreateWorkloadJSONRequestBody = WorkloadInput

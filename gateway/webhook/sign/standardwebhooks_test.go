@@ -7,20 +7,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/remora-sec/remora/gateway/webhook/sign/signtest"
 )
 
 // The receiver in these tests is testdata/verify/verify.js, which verifies
 // with the npm standardwebhooks package: an implementation we did not write,
 // so a shared misreading of the spec cannot pass both sides.
 
-var verifyDir = filepath.Join("testdata", "verify")
+var verifyDir = signtest.Dir()
 
 // nodeDelivery is one delivery as verify.js reads it.
 type nodeDelivery struct {
@@ -123,7 +122,7 @@ func newSecret(t *testing.T) string {
 // error.
 func runVerifier(t *testing.T, ds []nodeDelivery) (string, error) {
 	t.Helper()
-	installVerifier(t)
+	signtest.Install(t)
 	in, err := json.Marshal(ds)
 	if err != nil {
 		t.Fatal(err)
@@ -135,38 +134,4 @@ func runVerifier(t *testing.T, ds []nodeDelivery) (string, error) {
 	cmd.Stdin = bytes.NewReader(in)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
-}
-
-var (
-	installOnce sync.Once
-	installErr  error
-)
-
-// installVerifier runs npm ci in testdata/verify once, when its packages are
-// missing (a fresh clone, as in CI). The lock file pins them, so every run
-// verifies with the same code.
-func installVerifier(t *testing.T) {
-	t.Helper()
-	installOnce.Do(func() {
-		for _, tool := range []string{"node", "npm"} {
-			if _, err := exec.LookPath(tool); err != nil {
-				installErr = fmt.Errorf("%s is not on PATH (make tools installs it): %w", tool, err)
-				return
-			}
-		}
-		// npm ci writes this file last, so an interrupted install is redone.
-		if _, err := os.Stat(filepath.Join(verifyDir, "node_modules", ".package-lock.json")); err == nil {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-		cmd.Dir = verifyDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			installErr = fmt.Errorf("npm ci in %s: %w\n%s", verifyDir, err, out)
-		}
-	})
-	if installErr != nil {
-		t.Fatal(installErr)
-	}
 }
