@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/remora-sec/remora/gateway/httpx"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/tenants"
 )
 
@@ -19,7 +20,9 @@ func principal(r *http.Request) tenants.Principal {
 
 // authenticated admits requests bearing a valid access token or API key
 // whose current role is at least min. Everything else stops here: no
-// credential or a bad one is 401, too low a role is 403.
+// credential or a bad one is 401, too low a role is 403. The request's
+// context carries the principal, and its actor for the events the request
+// causes.
 func (a *api) authenticated(min tenants.Role, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -37,6 +40,16 @@ func (a *api) authenticated(min tenants.Role, next http.Handler) http.Handler {
 			return
 		}
 		a.metrics.noteTenant(r, p.Tenant)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+		ctx := outbox.WithActor(context.WithValue(r.Context(), principalKey{}, p), p.Actor())
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// anonymous marks a public route's requests as made by nobody known: the
+// actor of their events, unless the store learns who it is (a login's
+// user, a pairing's VEN).
+func anonymous(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(outbox.WithActor(r.Context(), outbox.Anonymous)))
 	})
 }

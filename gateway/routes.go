@@ -82,6 +82,8 @@ func (a *api) routes() []route {
 		{method: http.MethodPost, pattern: "/api/v1/policy/check/batch", role: tenants.Viewer, h: a.checkBatch},
 		{method: http.MethodGet, pattern: "/api/v1/policy/export", role: tenants.Viewer, h: a.export},
 		{method: http.MethodPost, pattern: "/api/v1/policy/import", role: tenants.Editor, h: a.importPolicy},
+
+		{method: http.MethodGet, pattern: "/api/v1/events", role: tenants.Viewer, h: a.listEvents},
 	}
 	rs = append(rs, objectRoutes("/api/v1/label-groups", "labelGroupId", a.policy.LabelGroups())...)
 	rs = append(rs, objectRoutes("/api/v1/services", "serviceId", a.policy.Services())...)

@@ -81,6 +81,8 @@ func (a *api) router() http.Handler {
 		}
 		if rt.role != "" {
 			h = a.authenticated(rt.role, h)
+		} else {
+			h = anonymous(h)
 		}
 		r.Method(rt.method, rt.pattern, h)
 	}

@@ -96,7 +96,7 @@ func TestWebhookRoleMatrix(t *testing.T) {
 	if want := 7*10 + 4 - 4; len(hs) != want {
 		t.Errorf("%d webhooks, want %d", len(hs), want)
 	}
-	if evs := e.events(o.tenant, "webhook.%"); len(evs) != 7*10+4+4+4+4 {
+	if evs := e.storedEvents(o.tenant, "webhook.%"); len(evs) != 7*10+4+4+4+4 {
 		t.Errorf("%d webhook events, want one per target and per allowed write (%d)", len(evs), 7*10+16)
 	}
 }

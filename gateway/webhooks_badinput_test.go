@@ -19,7 +19,7 @@ func TestWebhookBadInput(t *testing.T) {
 	h := e.webhook(tok, hookBody("h", "workload.*"))
 	d := e.ping(tok, h.ID)
 	before := e.must(200, "GET", api("webhooks"), tok, nil).body
-	eventsBefore := len(e.events(o.tenant, "%"))
+	eventsBefore := len(e.storedEvents(o.tenant, "%"))
 	huge := raw(`{"url":"` + strings.Repeat("a", 1<<20) + `"}`)
 
 	// Malformed bodies; field is one of the body's and wrong a JSON value
@@ -139,7 +139,7 @@ func TestWebhookBadInput(t *testing.T) {
 		if after := e.must(200, "GET", api("webhooks"), tok, nil).body; string(after) != string(before) {
 			t.Errorf("bad input changed the webhooks:\n%s\n%s", before, after)
 		}
-		if n := len(e.events(o.tenant, "%")); n != eventsBefore {
+		if n := len(e.storedEvents(o.tenant, "%")); n != eventsBefore {
 			t.Errorf("bad input emitted %d events", n-eventsBefore)
 		}
 	})

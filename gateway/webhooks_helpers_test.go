@@ -97,9 +97,9 @@ func (e *env) ping(tok, id string) deliveryOut {
 	return decode[deliveryOut](e.t, e.must(http.StatusAccepted, "POST", hookPath(id, "test"), tok, nil))
 }
 
-// events returns the tenant's events of a type glob's LIKE pattern
+// storedEvents returns the tenant's events of a type glob's LIKE pattern
 // ("webhook.%"), oldest first.
-func (e *env) events(tenant, like string) []eventRow {
+func (e *env) storedEvents(tenant, like string) []eventRow {
 	e.t.Helper()
 	var out []eventRow
 	err := e.store.InTenant(context.Background(), ids.TenantID(tenant), func(tx pgx.Tx) error {

@@ -103,7 +103,7 @@ func TestWebhookLifecycle(t *testing.T) {
 	}
 
 	// The events, in order, by the admin, about the right webhooks.
-	evs := e.events(o.tenant, "webhook.%")
+	evs := e.storedEvents(o.tenant, "webhook.%")
 	var got []string
 	for _, ev := range evs {
 		got = append(got, ev.Type+" "+ev.Resource.ID)
@@ -171,7 +171,7 @@ func TestWebhookEventsFanOut(t *testing.T) {
 	if got := types(off.ID); len(got) != 0 {
 		t.Errorf("a disabled webhook got deliveries %v", got)
 	}
-	if evs := e.events(o.tenant, "webhook.ping"); len(evs) != 0 {
+	if evs := e.storedEvents(o.tenant, "webhook.ping"); len(evs) != 0 {
 		t.Errorf("a ping is in the audit log: %+v", evs)
 	}
 }

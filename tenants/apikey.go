@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/page"
 	"github.com/remora-sec/remora/infra/usererr"
 )
@@ -69,13 +70,31 @@ func (s *Store) CreateAPIKey(ctx context.Context, actor Principal, nk NewAPIKey)
 		createdBy = &actor.User
 	}
 	var k APIKey
-	err = s.pool.QueryRow(ctx, `INSERT INTO remora.api_keys (tenant_id, name, prefix, secret_hash, role, created_by, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+apiKeyColumns,
-		actor.Tenant, nk.Name, secret[:prefixLen], hashSecret(secret), nk.Role, createdBy, nk.ExpiresAt).Scan(k.fields()...)
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `INSERT INTO remora.api_keys (tenant_id, name, prefix, secret_hash, role, created_by, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+apiKeyColumns,
+			actor.Tenant, nk.Name, secret[:prefixLen], hashSecret(secret), nk.Role, createdBy, nk.ExpiresAt).Scan(k.fields()...)
+		if err != nil {
+			return err
+		}
+		data := keyData(k)
+		data["expires_at"] = k.ExpiresAt
+		return emit(ctx, tx, actor.Tenant, "api_key.created", keyResource(k.ID), data)
+	})
 	if err != nil {
 		return APIKey{}, "", fmt.Errorf("create api key: %w", err)
 	}
 	return k, secret, nil
+}
+
+func keyResource(id ids.APIKeyID) outbox.Resource {
+	return outbox.Resource{Type: "api_key", ID: string(id)}
+}
+
+// keyData is what events say of k: its prefix, which lists show too,
+// never its secret.
+func keyData(k APIKey) map[string]any {
+	return map[string]any{"name": k.Name, "prefix": k.Prefix, "role": k.Role}
 }
 
 // ListAPIKeys returns one page of the tenant's live (unrevoked) keys.
@@ -112,13 +131,19 @@ func (s *Store) RevokeAPIKey(ctx context.Context, actor Principal, id ids.APIKey
 	if !actor.Role.AtLeast(k.Role) {
 		return usererr.New(usererr.Forbidden, "you cannot revoke a key with a role above your own")
 	}
-	tag, err := s.pool.Exec(ctx, `UPDATE remora.api_keys SET revoked_at = $3
-		WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL`, id, actor.Tenant, s.now())
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE remora.api_keys SET revoked_at = $3
+			WHERE id = $1 AND tenant_id = $2 AND revoked_at IS NULL`, id, actor.Tenant, s.now())
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return errNotFound("api key") // revoked meanwhile
+		}
+		return emit(ctx, tx, actor.Tenant, "api_key.revoked", keyResource(k.ID), keyData(k))
+	})
 	if err != nil {
 		return fmt.Errorf("revoke api key: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return errNotFound("api key")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/usererr"
 )
 
@@ -15,6 +16,7 @@ import (
 // single-use refresh token.
 type Tokens struct {
 	User         User
+	Session      ids.SessionID
 	AccessToken  string
 	RefreshToken string
 	ExpiresIn    time.Duration // of the access token
@@ -40,19 +42,33 @@ func (s *Store) Login(ctx context.Context, email, password string) (Tokens, erro
 		email).Scan(append(u.fields(), &hash)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		passwordMatches(dummyHash, password) // same cost as a wrong password
+		// An unknown email names no tenant, and events live in a tenant's
+		// schema: there is no log to record this failure in, so nothing is.
 		return Tokens{}, errBadLogin
 	}
 	if err != nil {
 		return Tokens{}, fmt.Errorf("login: %w", err)
 	}
 	if !passwordMatches(hash, password) {
+		// Whoever tried is not known: the attempt is anonymous, about the
+		// user whose email it named.
+		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			return emit(outbox.WithActor(ctx, outbox.Anonymous), tx, u.Tenant, "auth.login_failed", userResource(u.ID),
+				map[string]any{"email": u.Email, "reason": "wrong password"})
+		})
+		if err != nil {
+			return Tokens{}, fmt.Errorf("login: %w", err)
+		}
 		return Tokens{}, errBadLogin
 	}
 	var tok Tokens
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		tok, err = s.startSession(ctx, tx, u)
-		return err
+		if tok, err = s.startSession(ctx, tx, u); err != nil {
+			return err
+		}
+		return emit(outbox.WithActor(ctx, userActor(u.ID)), tx, u.Tenant, "auth.login", userResource(u.ID),
+			map[string]any{"email": u.Email, "session_id": tok.Session})
 	})
 	if err != nil {
 		return Tokens{}, fmt.Errorf("login: %w", err)
@@ -89,7 +105,7 @@ func (s *Store) issueTokens(ctx context.Context, tx pgx.Tx, u User, sid ids.Sess
 	if err != nil {
 		return Tokens{}, err
 	}
-	return Tokens{User: u, AccessToken: access, RefreshToken: refresh, ExpiresIn: s.tokens.ttl}, nil
+	return Tokens{User: u, Session: sid, AccessToken: access, RefreshToken: refresh, ExpiresIn: s.tokens.ttl}, nil
 }
 
 var errBadRefresh = usererr.New(usererr.Unauthenticated, "invalid or expired refresh token")
@@ -131,7 +147,8 @@ func (s *Store) Refresh(ctx context.Context, refresh string) (Tokens, error) {
 			return errBadRefresh
 		case usedAt != nil:
 			reused = true
-			return revokeSession(ctx, tx, sid, "refresh token reuse")
+			_, err := revokeSession(ctx, tx, sid, "refresh token reuse")
+			return err
 		case !s.now().Before(expiresAt):
 			return errBadRefresh
 		}
@@ -158,15 +175,26 @@ func (s *Store) Logout(ctx context.Context, refresh string) error {
 		return usererr.Field(usererr.Invalid, "refresh_token", "is required")
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		var sid ids.SessionID
-		err := tx.QueryRow(ctx, `SELECT session_id FROM remora.refresh_tokens WHERE token_hash = $1`, hashSecret(refresh)).Scan(&sid)
+		var (
+			sid    ids.SessionID
+			user   ids.UserID
+			tenant ids.TenantID
+		)
+		err := tx.QueryRow(ctx, `SELECT rt.session_id, s.user_id, s.tenant_id FROM remora.refresh_tokens rt
+			JOIN remora.sessions s ON s.id = rt.session_id WHERE rt.token_hash = $1`, hashSecret(refresh)).Scan(&sid, &user, &tenant)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("find refresh token: %w", err)
 		}
-		return revokeSession(ctx, tx, sid, "logout")
+		revoked, err := revokeSession(ctx, tx, sid, "logout")
+		if err != nil || !revoked {
+			return err // an error, or a session already ended: nothing changed
+		}
+		// The route is public: the refresh token names who logs out.
+		return emit(outbox.WithActor(ctx, userActor(user)), tx, tenant, "auth.logout", userResource(user),
+			map[string]any{"session_id": sid})
 	})
 	if err != nil {
 		return fmt.Errorf("logout: %w", err)
@@ -174,10 +202,12 @@ func (s *Store) Logout(ctx context.Context, refresh string) error {
 	return nil
 }
 
-func revokeSession(ctx context.Context, tx pgx.Tx, sid ids.SessionID, reason string) error {
-	if _, err := tx.Exec(ctx, `UPDATE remora.sessions SET revoked_at = now(), revoked_reason = $2
-		WHERE id = $1 AND revoked_at IS NULL`, sid, reason); err != nil {
-		return fmt.Errorf("revoke session: %w", err)
+// revokeSession ends session sid and reports whether it was live.
+func revokeSession(ctx context.Context, tx pgx.Tx, sid ids.SessionID, reason string) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE remora.sessions SET revoked_at = now(), revoked_reason = $2
+		WHERE id = $1 AND revoked_at IS NULL`, sid, reason)
+	if err != nil {
+		return false, fmt.Errorf("revoke session: %w", err)
 	}
-	return nil
+	return tag.RowsAffected() > 0, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/usererr"
 )
@@ -67,7 +68,14 @@ func (s *Store) Signup(ctx context.Context, req SignupRequest) (SignupResult, er
 			return err
 		}
 		res.User = res.Tokens.User // with the login recorded
-		return nil
+		// Nobody was signed in to make the request: its actor is the owner
+		// it creates. Apply left tx in the new tenant's schema.
+		actx := outbox.WithActor(ctx, userActor(res.User.ID))
+		if err := emit(actx, tx, t.ID, "tenant.created", outbox.Resource{Type: "tenant", ID: string(t.ID)},
+			map[string]any{"name": t.Name}); err != nil {
+			return err
+		}
+		return emit(actx, tx, t.ID, "user.created", userResource(res.User.ID), userData(res.User))
 	})
 	if err != nil {
 		return SignupResult{}, fmt.Errorf("signup: %w", err)

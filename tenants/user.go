@@ -95,8 +95,10 @@ func (s *Store) CreateUser(ctx context.Context, actor Principal, nu NewUser) (Us
 	var u User
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var err error
-		u, err = insertUser(ctx, tx, actor.Tenant, nu.Email, hash, nu.Role)
-		return err
+		if u, err = insertUser(ctx, tx, actor.Tenant, nu.Email, hash, nu.Role); err != nil {
+			return err
+		}
+		return emit(ctx, tx, actor.Tenant, "user.created", userResource(u.ID), userData(u))
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("create user: %w", err)
@@ -157,7 +159,16 @@ func (s *Store) UpdateUser(ctx context.Context, actor Principal, id ids.UserID, 
 		if err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
-		return nil
+		data := userData(u)
+		changed := map[string]any{}
+		if u.Email != target.Email {
+			changed["email"] = map[string]string{"from": target.Email, "to": u.Email}
+		}
+		if u.Role != target.Role {
+			changed["role"] = map[string]Role{"from": target.Role, "to": u.Role}
+		}
+		data["changed"] = changed
+		return emit(ctx, tx, actor.Tenant, "user.updated", userResource(u.ID), data)
 	})
 	if err != nil {
 		return User{}, fmt.Errorf("update user: %w", err)
@@ -180,12 +191,17 @@ func (s *Store) DeleteUser(ctx context.Context, actor Principal, id ids.UserID) 
 		if _, err := tx.Exec(ctx, `DELETE FROM remora.users WHERE id = $1 AND tenant_id = $2`, id, actor.Tenant); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		return nil
+		return emit(ctx, tx, actor.Tenant, "user.deleted", userResource(id), userData(target))
 	})
 	if err != nil {
 		return fmt.Errorf("delete user: %w", err)
 	}
 	return nil
+}
+
+// userData is what events say of u: never its password.
+func userData(u User) map[string]any {
+	return map[string]any{"email": u.Email, "role": u.Role}
 }
 
 // lockTarget serializes user changes per tenant and loads the target, which

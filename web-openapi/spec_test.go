@@ -50,6 +50,8 @@ func TestLoad(t *testing.T) {
 		// Webhooks and their delivery log.
 		"listWebhooks", "createWebhook", "getWebhook", "updateWebhook", "deleteWebhook", "rotateWebhookSecret",
 		"listWebhookDeliveries", "redeliverWebhookDelivery", "testWebhook",
+		// Events (the audit log).
+		"listEvents",
 	}
 	slices.Sort(want)
 	var got []string

@@ -18,6 +18,7 @@ import (
 	"github.com/remora-sec/remora/compute/worker"
 	"github.com/remora-sec/remora/infra/config"
 	"github.com/remora-sec/remora/infra/logging"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/redisx"
 	"github.com/remora-sec/remora/tenants"
@@ -32,6 +33,7 @@ func startCompute(ctx context.Context, cfg config.Config, n int, store *tenants.
 	if n == 0 {
 		return wg.Wait
 	}
+	ctx = outbox.WithActor(ctx, outbox.System) // whatever they change, nobody asked for it
 	ps := policystore.New(store)
 	c := &worker.Computer{Policy: ps, Docs: docstore.New(store), Cache: worker.NewCache(cfg.ComputeCache)}
 	m := worker.NewMetrics(reg, q)

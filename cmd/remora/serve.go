@@ -20,6 +20,7 @@ import (
 	"github.com/remora-sec/remora/infra/config"
 	"github.com/remora-sec/remora/infra/logging"
 	"github.com/remora-sec/remora/infra/metrics"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/tlsutil"
 )
 
@@ -69,6 +70,14 @@ func serve(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr 
 		return err
 	}
 	defer stopVEN()
+
+	pruned := make(chan struct{})
+	go func() {
+		defer close(pruned)
+		p := &outbox.Pruner{Tenants: store, Retention: cfg.EventRetention, Log: log}
+		p.Run(outbox.WithActor(computeCtx, outbox.System), time.Hour)
+	}()
+	defer func() { <-pruned }()
 
 	handler := gateway.New(gateway.Deps{
 		Tenants: store, Redis: rdb, Log: log, Registry: reg, Queue: q, VEN: ven, WebhookGuard: guard,

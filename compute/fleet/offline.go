@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/compute/policystore"
+	"github.com/remora-sec/remora/infra/outbox"
 )
 
 // SweepOffline marks offline every VEN silent for longer than timeout
@@ -14,8 +15,10 @@ import (
 // its workload with it: the compiler then leaves the workload's addresses
 // out of every set, since a host gone for that long may have given them
 // up. It returns the VENs it marked, whose tenants need a recompute. Safe
-// to run on every replica at once: a VEN is marked by one of them.
+// to run on every replica at once: a VEN is marked by one of them, which
+// records its ven.offline event, as the system's doing.
 func (s *Store) SweepOffline(ctx context.Context, timeout time.Duration) ([]VEN, error) {
+	ctx = outbox.WithActor(ctx, outbox.System)
 	rows, err := s.tenants.Pool().Query(ctx, `SELECT `+venCols+` FROM remora.vens
 		WHERE online AND coalesce(last_seen_at, paired_at) < now() - $1::interval ORDER BY id`, timeout)
 	if err != nil {
@@ -50,8 +53,11 @@ func (s *Store) markOffline(ctx context.Context, v VEN, timeout time.Duration) (
 			return err
 		}
 		marked = true
-		_, err = policystore.SetManagedOnline(ctx, tx, v.Workload, false)
-		return err
+		if _, err := policystore.SetManagedOnline(ctx, tx, v.Workload, false); err != nil {
+			return err
+		}
+		return emit(ctx, tx, v.Tenant, "ven.offline", venResource(v.ID), map[string]any{"hostname": v.Hostname,
+			"workload_id": v.Workload, "last_seen_at": v.LastSeenAt, "timeout": timeout.String()})
 	})
 	if err != nil {
 		return false, fmt.Errorf("mark VEN %s offline: %w", v.ID, err)

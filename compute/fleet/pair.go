@@ -10,6 +10,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/compute/policy"
 	"github.com/remora-sec/remora/compute/policystore"
+	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/usererr"
 	"github.com/remora-sec/remora/ven/wire"
@@ -27,6 +29,11 @@ var errUnknownToken = usererr.Field(usererr.Unauthenticated, "token", "unknown i
 // the host's managed workload (with the token's profile labels and mode)
 // and its VEN with the next tunnel address. Concurrent pairings on one
 // token serialize on its row, so a token with one use left pairs one host.
+//
+// The request is unauthenticated until the token checks out; from then on
+// its actor is the VEN being paired, whose id is chosen up front so that
+// every event of the pairing (pairing_token.used, workload.created,
+// ven.paired) names it.
 func (s *Store) Pair(ctx context.Context, req wire.PairRequest) (VEN, error) {
 	if err := validatePair(req); err != nil {
 		return VEN{}, err
@@ -47,14 +54,20 @@ func (s *Store) Pair(ctx context.Context, req wire.PairRequest) (VEN, error) {
 		return VEN{}, errUnknownToken
 	}
 	var v VEN
+	id := ids.New()
+	ctx = outbox.WithActor(ctx, outbox.Actor{Type: outbox.ActorVEN, ID: id})
 	err = s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
 		prof, err := policystore.ConsumePairingToken(ctx, tx, tokenID, req.Token, time.Now())
 		if err != nil {
 			return err
 		}
+		if err := emit(ctx, tx, tenant, "pairing_token.used", policystore.TokenResource(policystore.PairingTokenID(tokenID)),
+			map[string]any{"profile_id": prof.ID, "ven_id": id, "hostname": req.Hostname}); err != nil {
+			return err
+		}
 		w := policy.Workload{Name: req.Hostname, Hostname: req.Hostname, Mode: prof.Mode, Labels: prof.Labels,
 			Interfaces: interfaces(req.Interfaces)}
-		rec, err := policystore.CreateManagedWorkload(ctx, tx, w)
+		rec, err := policystore.CreateManagedWorkload(ctx, tx, tenant, w)
 		if err != nil {
 			return err
 		}
@@ -75,13 +88,17 @@ func (s *Store) Pair(ctx context.Context, req wire.PairRequest) (VEN, error) {
 		if !ok {
 			return fmt.Errorf("tunnel range %s is exhausted", s.prefix)
 		}
-		v, err = scanVEN(tx.QueryRow(ctx, `INSERT INTO remora.vens (tenant_id, workload_id, public_key, tunnel_address, hostname, os)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+venCols,
-			tenant, rec.ID, req.PublicKey, netip.PrefixFrom(addr, addr.BitLen()), req.Hostname, req.OS))
+		v, err = scanVEN(tx.QueryRow(ctx, `INSERT INTO remora.vens (id, tenant_id, workload_id, public_key, tunnel_address, hostname, os)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING `+venCols,
+			id, tenant, rec.ID, req.PublicKey, netip.PrefixFrom(addr, addr.BitLen()), req.Hostname, req.OS))
 		if pg.IsUniqueViolation(err, "vens_public_key_key") {
 			return errKeyTaken // paired concurrently
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return emit(ctx, tx, tenant, "ven.paired", venResource(v.ID), map[string]any{"hostname": v.Hostname, "os": v.OS,
+			"workload_id": v.Workload, "tunnel_address": v.Address, "wg_public_key": v.PublicKey, "pairing_profile_id": prof.ID})
 	})
 	if usererr.Is(err, usererr.Unauthenticated) || usererr.Is(err, usererr.NotFound) && !errors.Is(err, errVENNotFound) {
 		return VEN{}, errUnknownToken // a wrong secret, or a tenant that does not exist: one answer

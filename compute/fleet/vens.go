@@ -117,24 +117,40 @@ func (s *Store) Heartbeat(ctx context.Context, v VEN, hb wire.Heartbeat) (change
 		return false, err
 	}
 	err = s.tenants.InTenant(ctx, v.Tenant, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE remora.vens SET hostname = $2, os = $3, agent_version = $4, last_seen_at = now(), online = true,
-			enforced_generation = $5, enforced_hash = $6, counters = $7, tampered_total = tampered_total + $8 WHERE id = $1`,
-			v.ID, hb.Hostname, hb.OS, hb.AgentVersion, int64(hb.EnforcedGeneration), hb.EnforcedHash, hb.Counters, hb.Tampered)
+		var tampered int64
+		err := tx.QueryRow(ctx, `UPDATE remora.vens SET hostname = $2, os = $3, agent_version = $4, last_seen_at = now(), online = true,
+			enforced_generation = $5, enforced_hash = $6, counters = $7, tampered_total = tampered_total + $8 WHERE id = $1
+			RETURNING tampered_total`,
+			v.ID, hb.Hostname, hb.OS, hb.AgentVersion, int64(hb.EnforcedGeneration), hb.EnforcedHash, hb.Counters, hb.Tampered).Scan(&tampered)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errVENNotFound // unpaired meanwhile
+		}
 		if err != nil {
 			return fmt.Errorf("record heartbeat: %w", err)
-		}
-		if tag.RowsAffected() == 0 {
-			return errVENNotFound // unpaired meanwhile
 		}
 		back, err := policystore.SetManagedOnline(ctx, tx, v.Workload, true)
 		if err != nil {
 			return err
 		}
 		changed = back
+		// A heartbeat is a change too (last seen, counters), but one every
+		// few seconds per host: only what someone must hear of is an event.
+		if back {
+			if err := emit(ctx, tx, v.Tenant, "ven.online", venResource(v.ID),
+				map[string]any{"hostname": hb.Hostname, "workload_id": v.Workload, "last_seen_at": v.LastSeenAt}); err != nil {
+				return err
+			}
+		}
+		if hb.Tampered > 0 {
+			if err := emit(ctx, tx, v.Tenant, "ven.tampered", venResource(v.ID),
+				map[string]any{"hostname": hb.Hostname, "count": hb.Tampered, "total": tampered}); err != nil {
+				return err
+			}
+		}
 		if hb.Interfaces == nil {
 			return nil // the agent could not list them this time: keep what we have
 		}
-		moved, err := policystore.SetManagedInterfaces(ctx, tx, v.Workload, interfaces(hb.Interfaces))
+		moved, err := policystore.SetManagedInterfaces(ctx, tx, v.Tenant, v.Workload, interfaces(hb.Interfaces))
 		changed = back || moved
 		return err
 	})
@@ -145,7 +161,8 @@ func (s *Store) Heartbeat(ctx context.Context, v VEN, hb wire.Heartbeat) (change
 }
 
 // Unpair forgets v and deletes its workload, in one transaction: its
-// addresses leave every set at the next recompute.
+// addresses leave every set at the next recompute. The context's actor
+// says who did it: the VEN saying goodbye, or an admin.
 func (s *Store) Unpair(ctx context.Context, v VEN) error {
 	err := s.tenants.InTenant(ctx, v.Tenant, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM remora.vens WHERE id = $1`, v.ID)
@@ -155,7 +172,11 @@ func (s *Store) Unpair(ctx context.Context, v VEN) error {
 		if tag.RowsAffected() == 0 {
 			return errVENNotFound
 		}
-		return policystore.DeleteManagedWorkload(ctx, tx, v.Workload)
+		if err := emit(ctx, tx, v.Tenant, "ven.unpaired", venResource(v.ID),
+			map[string]any{"hostname": v.Hostname, "workload_id": v.Workload, "wg_public_key": v.PublicKey}); err != nil {
+			return err
+		}
+		return policystore.DeleteManagedWorkload(ctx, tx, v.Tenant, v.Workload)
 	})
 	if err != nil {
 		return fmt.Errorf("unpair: %w", err)

@@ -58,7 +58,11 @@ func (s *Store) CreateDimension(ctx context.Context, tenant ids.TenantID, key st
 		if _, err := lockHead(ctx, tx); err != nil {
 			return Dimension{}, err
 		}
-		return insertDimension(ctx, tx, key, "key")
+		d, err := insertDimension(ctx, tx, key, "key")
+		if err != nil {
+			return d, err
+		}
+		return d, emitAll(ctx, tx, tenant, dimensionEvent("created", key))
 	})
 }
 
@@ -133,7 +137,10 @@ func (s *Store) DeleteDimension(ctx context.Context, tenant ids.TenantID, key st
 		if pg.IsForeignKeyViolation(err) {
 			return usererr.New(usererr.Conflict, fmt.Sprintf("labels have the key %q: delete them first", key))
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return emitAll(ctx, tx, tenant, dimensionEvent("deleted", key))
 	})
 	if err != nil {
 		return fmt.Errorf("delete dimension: %w", err)

@@ -91,7 +91,10 @@ func (s *Store) CreateLabel(ctx context.Context, tenant ids.TenantID, key, value
 		}
 		err = tx.QueryRow(ctx, `INSERT INTO labels (id, key, value, revision) VALUES ($1, $2, $3, nextval('revisions'))
 			RETURNING `+labelCols, l.ID, key, value).Scan(l.fields()...)
-		return labelTaken(err, "value", key, value)
+		if err := labelTaken(err, "value", key, value); err != nil {
+			return err
+		}
+		return emitAll(ctx, tx, tenant, labelEvent("created", l.Label))
 	})
 	if err != nil {
 		return l, fmt.Errorf("create label: %w", err)
@@ -135,7 +138,12 @@ func (s *Store) UpdateLabel(ctx context.Context, tenant ids.TenantID, id, key, v
 		}
 		err = tx.QueryRow(ctx, `UPDATE labels SET value = $2, revision = nextval('revisions'), updated_at = now()
 			WHERE id = $1 RETURNING `+labelCols, id, value).Scan(l.fields()...)
-		return labelTaken(err, "value", key, value)
+		if err := labelTaken(err, "value", key, value); err != nil {
+			return err
+		}
+		ev := labelEvent("updated", l.Label)
+		ev.Data.(map[string]any)["previous_value"] = cur.Value
+		return emitAll(ctx, tx, tenant, ev)
 	})
 	if err != nil {
 		return l, fmt.Errorf("update label: %w", err)
@@ -170,7 +178,10 @@ func (s *Store) DeleteLabel(ctx context.Context, tenant ids.TenantID, id, ifMatc
 		if pg.IsForeignKeyViolation(err) {
 			return usererr.New(usererr.Conflict, "label is still in use")
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return emitAll(ctx, tx, tenant, labelEvent("deleted", cur.Label))
 	})
 	if err != nil {
 		return fmt.Errorf("delete label: %w", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/compute/policy"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/page"
 	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/usererr"
@@ -106,9 +107,19 @@ func (o Objects[T]) Create(ctx context.Context, tenant ids.TenantID, v T) (Objec
 		if _, err := lockHead(ctx, tx); err != nil {
 			return Object[T]{}, err
 		}
-		return o.write(ctx, tx, v, nil, `INSERT INTO draft_objects (kind, id, name, doc, revision)
+		out, err := o.write(ctx, tx, v, nil, `INSERT INTO draft_objects (kind, id, name, doc, revision)
 			VALUES ($1, $2, $3, $4, nextval('revisions')) RETURNING `+objectCols)
+		if err != nil {
+			return out, err
+		}
+		return out, o.emit(ctx, tx, tenant, "created", &out.Value)
 	})
+}
+
+// emit records the event of a draft change to v: <kind>.<verb>.
+func (o Objects[T]) emit(ctx context.Context, tx pgx.Tx, tenant ids.TenantID, verb string, v *T) error {
+	return emit(ctx, tx, tenant, string(o.k.kind)+"."+verb, outbox.Resource{Type: string(o.k.kind), ID: o.k.id(v)},
+		map[string]any{"name": o.k.name(v)})
 }
 
 // Update replaces the draft object id with v. v's id must be empty or id;
@@ -136,7 +147,10 @@ func (o Objects[T]) Update(ctx context.Context, tenant ids.TenantID, id string, 
 		}
 		out, err = o.write(ctx, tx, v, kept, `UPDATE draft_objects SET name = $3, doc = $4, revision = nextval('revisions'), updated_at = now()
 			WHERE kind = $1 AND id = $2 RETURNING `+objectCols)
-		return err
+		if err != nil {
+			return err
+		}
+		return o.emit(ctx, tx, tenant, "updated", &out.Value)
 	})
 	if err != nil {
 		return out, fmt.Errorf("update %s: %w", o.k.what, err)
@@ -206,7 +220,8 @@ func (o Objects[T]) Delete(ctx context.Context, tenant ids.TenantID, id, ifMatch
 		if _, err := lockHead(ctx, tx); err != nil {
 			return err
 		}
-		if _, err := o.precondition(ctx, tx, id, ifMatch); err != nil {
+		doc, err := o.precondition(ctx, tx, id, ifMatch)
+		if err != nil {
 			return err
 		}
 		users, err := usersOf(ctx, tx, state{draft: true}, policy.Ref{Kind: string(o.k.kind), ID: id})
@@ -216,8 +231,14 @@ func (o Objects[T]) Delete(ctx context.Context, tenant ids.TenantID, id, ifMatch
 		if len(users) > 0 {
 			return inUse("this "+o.k.what, users)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM draft_objects WHERE kind = $1 AND id = $2`, o.k.kind, id)
-		return err
+		if _, err = tx.Exec(ctx, `DELETE FROM draft_objects WHERE kind = $1 AND id = $2`, o.k.kind, id); err != nil {
+			return err
+		}
+		var was T
+		if err := json.Unmarshal(doc, &was); err != nil {
+			return fmt.Errorf("decode stored document: %w", err)
+		}
+		return o.emit(ctx, tx, tenant, "deleted", &was)
 	})
 	if err != nil {
 		return fmt.Errorf("delete %s: %w", o.k.what, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/page"
 	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/usererr"
@@ -77,8 +78,21 @@ func (s *Store) CreatePairingProfile(ctx context.Context, tenant ids.TenantID, i
 		if err := profileNameTaken(err, p.Name); err != nil {
 			return p, err
 		}
-		return writeProfileLabels(ctx, tx, p)
+		if p, err = writeProfileLabels(ctx, tx, p); err != nil {
+			return p, err
+		}
+		return p, emit(ctx, tx, tenant, "pairing_profile.created", profileResource(p.ID), profileData(p))
 	})
+}
+
+func profileResource(id PairingProfileID) outbox.Resource {
+	return outbox.Resource{Type: "pairing_profile", ID: string(id)}
+}
+
+// profileData is what events say of p.
+func profileData(p PairingProfile) map[string]any {
+	return map[string]any{"name": p.Name, "labels": nonNil(p.Labels), "enforcement_mode": p.Mode, "max_uses": p.MaxUses,
+		"lifetime": p.Lifetime.String()}
 }
 
 // UpdatePairingProfile replaces profile id with in. ifMatch, when set,
@@ -107,12 +121,16 @@ func (s *Store) UpdatePairingProfile(ctx context.Context, tenant ids.TenantID, i
 		if _, err := tx.Exec(ctx, `DELETE FROM pairing_profile_labels WHERE profile_id = $1`, p.ID); err != nil {
 			return p, fmt.Errorf("clear labels: %w", err)
 		}
-		return writeProfileLabels(ctx, tx, p)
+		if p, err = writeProfileLabels(ctx, tx, p); err != nil {
+			return p, err
+		}
+		return p, emit(ctx, tx, tenant, "pairing_profile.updated", profileResource(p.ID), profileData(p))
 	})
 }
 
 // DeletePairingProfile removes a profile and every token minted from it:
-// hosts already paired stay, tokens not yet used stop working.
+// hosts already paired stay, tokens not yet used stop working. Its one
+// event stands for its tokens' deletion too.
 func (s *Store) DeletePairingProfile(ctx context.Context, tenant ids.TenantID, id, ifMatch string) error {
 	_, err := write(ctx, s, tenant, "delete pairing profile", func(tx pgx.Tx) (struct{}, error) {
 		cur, err := getProfile(ctx, tx, id, "FOR UPDATE")
@@ -122,8 +140,10 @@ func (s *Store) DeletePairingProfile(ctx context.Context, tenant ids.TenantID, i
 		if err := checkIfMatch(ifMatch, cur.Revision); err != nil {
 			return struct{}{}, err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM pairing_profiles WHERE id = $1`, id)
-		return struct{}{}, err
+		if _, err = tx.Exec(ctx, `DELETE FROM pairing_profiles WHERE id = $1`, id); err != nil {
+			return struct{}{}, err
+		}
+		return struct{}{}, emit(ctx, tx, tenant, "pairing_profile.deleted", profileResource(cur.ID), map[string]any{"name": cur.Name})
 	})
 	return err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/page"
 	"github.com/remora-sec/remora/infra/pg"
 )
@@ -32,7 +33,11 @@ func (s *Store) CreatePairingToken(ctx context.Context, tenant ids.TenantID, pro
 			VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5), $6, $7) RETURNING `+tokenCols,
 			id, p.ID, hashPairingToken(clear), p.MaxUses, p.Lifetime.Seconds(),
 			nullable(string(by.User)), nullable(string(by.APIKey))).Scan(t.fields()...)
-		return t, err
+		if err != nil {
+			return t, err
+		}
+		return t, emit(ctx, tx, tenant, "pairing_token.created", TokenResource(t.ID),
+			map[string]any{"profile_id": t.Profile, "max_uses": t.MaxUses, "expires_at": t.ExpiresAt.UTC()})
 	})
 	if err != nil {
 		return PairingToken{}, "", err
@@ -62,20 +67,34 @@ func (s *Store) ListPairingTokens(ctx context.Context, tenant ids.TenantID, prof
 	return out, next, nil
 }
 
+// TokenResource is install token id, as events name it.
+func TokenResource(id PairingTokenID) outbox.Resource {
+	return outbox.Resource{Type: "pairing_token", ID: string(id)}
+}
+
 // RevokePairingToken revokes token id of profile: it pairs no more hosts;
 // hosts it already paired stay. The token stays listed. Revoking a revoked
-// token changes nothing and is no error.
+// token changes nothing, records no event and is no error.
 func (s *Store) RevokePairingToken(ctx context.Context, tenant ids.TenantID, profile, id string) (PairingToken, error) {
 	return write(ctx, s, tenant, "revoke install token", func(tx pgx.Tx) (PairingToken, error) {
 		var t PairingToken
 		if !ids.Valid(profile) || !ids.Valid(id) {
 			return t, errTokenNotFound
 		}
-		err := tx.QueryRow(ctx, `UPDATE pairing_tokens SET revoked_at = coalesce(revoked_at, now())
-			WHERE id = $1 AND profile_id = $2 RETURNING `+tokenCols, id, profile).Scan(t.fields()...)
+		var was bool
+		err := tx.QueryRow(ctx, `SELECT revoked_at IS NOT NULL FROM pairing_tokens WHERE id = $1 AND profile_id = $2 FOR UPDATE`,
+			id, profile).Scan(&was)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return t, errTokenNotFound
 		}
-		return t, err
+		if err != nil {
+			return t, err
+		}
+		err = tx.QueryRow(ctx, `UPDATE pairing_tokens SET revoked_at = coalesce(revoked_at, now())
+			WHERE id = $1 RETURNING `+tokenCols, id).Scan(t.fields()...)
+		if err != nil || was {
+			return t, err
+		}
+		return t, emit(ctx, tx, tenant, "pairing_token.revoked", TokenResource(t.ID), map[string]any{"profile_id": t.Profile, "uses": t.Uses})
 	})
 }

@@ -34,61 +34,80 @@ func (s *Store) Provision(ctx context.Context, tenant ids.TenantID, author Autho
 		return v, err
 	}
 	err := s.tenants.InTenant(ctx, tenant, func(tx pgx.Tx) error {
-		active, err := lockHead(ctx, tx)
-		if err != nil {
+		if err := provision(ctx, tx, &v, author, note, objects); err != nil {
 			return err
 		}
-		pending, err := diffStates(ctx, tx, state{n: active}, state{draft: true})
-		if err != nil {
-			return err
-		}
-		if pending.Len() == 0 {
-			return usererr.New(usererr.Conflict, "nothing to provision: the draft equals the active version")
-		}
-		next := active + 1
-		if len(objects) == 0 {
-			if err := checkDraft(ctx, tx); err != nil {
-				return err
-			}
-			if v, err = newVersion(ctx, tx, next, author, note, nil, pending); err != nil {
-				return err
-			}
-			return copyObjects(ctx, tx, state{draft: true}, next, nil, true)
-		}
-		draft, err := loadState(ctx, tx, state{draft: true})
-		if err != nil {
-			return err
-		}
-		keys, err := closure(objects, pending, draft)
-		if err != nil {
-			return err
-		}
-		cand, err := loadState(ctx, tx, state{n: active})
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if r, ok := draft[k]; ok {
-				cand[k] = r
-			} else {
-				delete(cand, k)
-			}
-		}
-		if err := checkCandidate(ctx, tx, cand, "objects"); err != nil {
-			return err
-		}
-		if v, err = newVersion(ctx, tx, next, author, note, nil, pending.only(keys)); err != nil {
-			return err
-		}
-		if err := copyObjects(ctx, tx, state{n: active}, next, keys, false); err != nil {
-			return err
-		}
-		return copyObjects(ctx, tx, state{draft: true}, next, keys, true)
+		return emit(ctx, tx, tenant, "policy.provisioned", versionResource(v.Version), versionData(v, len(objects) > 0))
 	})
 	if err != nil {
 		return v, fmt.Errorf("provision: %w", err)
 	}
 	return v, nil
+}
+
+// versionData is what the events of a new version say of it.
+func versionData(v Version, partial bool) map[string]any {
+	d := map[string]any{"version": v.Version, "note": v.Note, "added": v.Added, "changed": v.Changed, "removed": v.Removed}
+	if v.RollbackOf != nil {
+		d["rollback_of"] = *v.RollbackOf
+	} else {
+		d["partial"] = partial // only the named objects and what they need
+	}
+	return d
+}
+
+// provision is Provision's work within tx, filling v.
+func provision(ctx context.Context, tx pgx.Tx, v *Version, author Author, note string, objects []ObjectKey) error {
+	active, err := lockHead(ctx, tx)
+	if err != nil {
+		return err
+	}
+	pending, err := diffStates(ctx, tx, state{n: active}, state{draft: true})
+	if err != nil {
+		return err
+	}
+	if pending.Len() == 0 {
+		return usererr.New(usererr.Conflict, "nothing to provision: the draft equals the active version")
+	}
+	next := active + 1
+	if len(objects) == 0 {
+		if err := checkDraft(ctx, tx); err != nil {
+			return err
+		}
+		if *v, err = newVersion(ctx, tx, next, author, note, nil, pending); err != nil {
+			return err
+		}
+		return copyObjects(ctx, tx, state{draft: true}, next, nil, true)
+	}
+	draft, err := loadState(ctx, tx, state{draft: true})
+	if err != nil {
+		return err
+	}
+	keys, err := closure(objects, pending, draft)
+	if err != nil {
+		return err
+	}
+	cand, err := loadState(ctx, tx, state{n: active})
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if r, ok := draft[k]; ok {
+			cand[k] = r
+		} else {
+			delete(cand, k)
+		}
+	}
+	if err := checkCandidate(ctx, tx, cand, "objects"); err != nil {
+		return err
+	}
+	if *v, err = newVersion(ctx, tx, next, author, note, nil, pending.only(keys)); err != nil {
+		return err
+	}
+	if err := copyObjects(ctx, tx, state{n: active}, next, keys, false); err != nil {
+		return err
+	}
+	return copyObjects(ctx, tx, state{draft: true}, next, keys, true)
 }
 
 // checkDraft is the last check before the whole draft becomes a version.

@@ -6,8 +6,9 @@
 // It validates with compute/policy before it writes, so the draft and every
 // version are always whole: each reference resolves. Every write to the
 // policy locks the tenant's policy_head row, which serializes writers and
-// makes versions gapless; reads take no lock. Enqueuing recomputation and
-// writing events are later stages' business.
+// makes versions gapless; reads take no lock. Every write records its
+// events in its own transaction (events.go); enqueuing recomputation is
+// the caller's business.
 package policystore
 
 import (

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/compute/policy"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/usererr"
 )
 
@@ -119,7 +120,12 @@ func (s *Store) Import(ctx context.Context, tenant ids.TenantID, doc *policy.Pol
 		if dryRun {
 			return nil
 		}
-		return writeImport(ctx, tx, newKeys, newLabels, res.Changes, objs)
+		if err := writeImport(ctx, tx, tenant, newKeys, newLabels, res.Changes, objs); err != nil {
+			return err
+		}
+		data := changeCounts(res.Changes)
+		data["labels_created"] = len(newLabels)
+		return emit(ctx, tx, tenant, "policy.imported", draftResource, data)
 	})
 	if err != nil {
 		return res, fmt.Errorf("import: %w", err)
@@ -281,17 +287,25 @@ func sameJSON(a, b []byte) bool {
 
 // writeImport applies an import: new keys and labels, then the draft's
 // removed and changed rows out, then the changed and added rows in (two
-// objects may swap names, so no row is updated in place).
-func writeImport(ctx context.Context, tx pgx.Tx, keys []string, labels []policy.Label, c Changes, objs []docObject) error {
+// objects may swap names, so no row is updated in place). New keys and
+// labels have their own events; the draft's changes are the caller's
+// policy.imported.
+func writeImport(ctx context.Context, tx pgx.Tx, tenant ids.TenantID, keys []string, labels []policy.Label, c Changes, objs []docObject) error {
+	var events []outbox.Pending
 	for _, k := range keys {
 		if _, err := insertDimension(ctx, tx, k, "labels"); err != nil {
 			return err
 		}
+		events = append(events, dimensionEvent("created", k))
 	}
 	for _, l := range labels {
 		if _, err := tx.Exec(ctx, `INSERT INTO labels (id, key, value, revision) VALUES ($1, $2, $3, nextval('revisions'))`, l.ID, l.Key, l.Value); err != nil {
 			return fmt.Errorf("create label %s: %w", l.ID, err)
 		}
+		events = append(events, labelEvent("created", l))
+	}
+	if err := emitAll(ctx, tx, tenant, events...); err != nil {
+		return err
 	}
 	var gone []ObjectKey
 	for _, r := range append(slices.Clone(c.Removed), c.Changed...) {

@@ -169,7 +169,14 @@ func (s *Store) Revert(ctx context.Context, tenant ids.TenantID) (Changes, error
 		if err != nil {
 			return c, err
 		}
-		return c, resetDraft(ctx, tx, active)
+		if err := resetDraft(ctx, tx, active); err != nil {
+			return c, err
+		}
+		// Recorded even when nothing was pending: someone chose to drop
+		// whatever the draft held, and the audit log says so.
+		data := changeCounts(c)
+		data["version"] = active
+		return c, emit(ctx, tx, tenant, "policy.reverted", draftResource, data)
 	})
 }
 
@@ -219,7 +226,10 @@ func (s *Store) Rollback(ctx context.Context, tenant ids.TenantID, author Author
 		if err := copyObjects(ctx, tx, state{n: n}, active+1, nil, true); err != nil {
 			return err
 		}
-		return resetDraft(ctx, tx, active+1)
+		if err := resetDraft(ctx, tx, active+1); err != nil {
+			return err
+		}
+		return emit(ctx, tx, tenant, "policy.rolled_back", versionResource(v.Version), versionData(v, false))
 	})
 	if err != nil {
 		return v, fmt.Errorf("rollback: %w", err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -74,7 +75,8 @@ func (r WorkloadRecord) compileInput() policy.Workload {
 
 // SetManagedOnline records, within the caller's tenant transaction, that a
 // managed workload's VEN went offline (online false) or came back, and
-// bumps the generation if that changed anything.
+// bumps the generation if that changed anything. It emits no event: the
+// caller's ven.online or ven.offline tells it.
 func SetManagedOnline(ctx context.Context, tx pgx.Tx, id string, online bool) (bool, error) {
 	tag, err := tx.Exec(ctx, `UPDATE workloads SET offline = $2 WHERE id = $1 AND managed AND offline = $3`, id, !online, online)
 	if err != nil {
@@ -150,19 +152,26 @@ func (s *Store) CreateWorkloads(ctx context.Context, tenant ids.TenantID, ws []p
 		if err := validateWorkloads(ctx, tx, ws, prefix, f); err != nil {
 			return nil, err
 		}
-		return writeWorkloads(ctx, tx, ws, false)
+		recs, err := writeWorkloads(ctx, tx, ws, false)
+		if err != nil {
+			return nil, err
+		}
+		return recs, emitAll(ctx, tx, tenant, workloadEvents("created", recs)...)
 	})
 }
 
 // CreateManagedWorkload adds the workload of a VEN being paired, within
 // the caller's tenant transaction (the one that consumes its install
 // token), so the token is used if and only if the workload exists.
-func CreateManagedWorkload(ctx context.Context, tx pgx.Tx, w policy.Workload) (WorkloadRecord, error) {
+func CreateManagedWorkload(ctx context.Context, tx pgx.Tx, tenant ids.TenantID, w policy.Workload) (WorkloadRecord, error) {
 	w.ID, w.Managed = policy.WorkloadID(ids.New()), true
 	if err := validateWorkloads(ctx, tx, []policy.Workload{w}, "", usererr.Fields{}); err != nil {
 		return WorkloadRecord{}, err
 	}
 	recs, err := writeWorkloads(ctx, tx, []policy.Workload{w}, false)
+	if err == nil {
+		err = emitAll(ctx, tx, tenant, workloadEvents("created", recs)...)
+	}
 	if err != nil {
 		return WorkloadRecord{}, fmt.Errorf("create managed workload: %w", err)
 	}
@@ -172,23 +181,50 @@ func CreateManagedWorkload(ctx context.Context, tx pgx.Tx, w policy.Workload) (W
 // DeleteManagedWorkload removes the workload of a VEN that unpaired,
 // within the caller's tenant transaction. A workload already gone is no
 // error: the unpairing goes on.
-func DeleteManagedWorkload(ctx context.Context, tx pgx.Tx, id string) error {
-	tag, err := tx.Exec(ctx, `DELETE FROM workloads WHERE id = $1 AND managed`, id)
+func DeleteManagedWorkload(ctx context.Context, tx pgx.Tx, tenant ids.TenantID, id string) error {
+	gone, err := deleteWorkloads(ctx, tx, []string{id}, "AND managed")
+	if err != nil || len(gone) == 0 {
+		return err
+	}
+	_, err = bumpGeneration(ctx, tx, change{workloads: []string{id}})
+	if err == nil {
+		err = emitAll(ctx, tx, tenant, workloadEvents("deleted", gone)...)
+	}
 	if err != nil {
 		return fmt.Errorf("delete managed workload: %w", err)
 	}
-	if tag.RowsAffected() == 0 {
-		return nil
+	return nil
+}
+
+// deleteWorkloads deletes the workloads of idList that cond (SQL ANDed to
+// the id match) holds for, and returns what they were, for their events,
+// in idList's order.
+func deleteWorkloads(ctx context.Context, tx pgx.Tx, idList []string, cond string) ([]WorkloadRecord, error) {
+	rows, err := tx.Query(ctx, `DELETE FROM workloads WHERE id = ANY($1::uuid[]) `+cond+`
+		RETURNING id, name, hostname, enforcement_mode, managed`, idList)
+	if err != nil {
+		return nil, fmt.Errorf("delete workloads: %w", err)
 	}
-	_, err = bumpGeneration(ctx, tx, change{workloads: []string{id}})
-	return err
+	gone, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (WorkloadRecord, error) {
+		var w WorkloadRecord
+		return w, r.Scan(&w.ID, &w.Name, &w.Hostname, &w.Mode, &w.Managed)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete workloads: %w", err)
+	}
+	at := make(map[policy.WorkloadID]int, len(idList))
+	for i, id := range idList {
+		at[policy.WorkloadID(id)] = i
+	}
+	slices.SortFunc(gone, func(a, b WorkloadRecord) int { return at[a.ID] - at[b.ID] })
+	return gone, nil
 }
 
 // SetManagedInterfaces records the interfaces a managed workload's VEN
 // reported, within the caller's tenant transaction, and reports whether
 // they changed (then the generation was bumped: its addresses are in other
 // workloads' sets).
-func SetManagedInterfaces(ctx context.Context, tx pgx.Tx, id string, ifs []policy.Interface) (bool, error) {
+func SetManagedInterfaces(ctx context.Context, tx pgx.Tx, tenant ids.TenantID, id string, ifs []policy.Interface) (bool, error) {
 	rec, err := scanWorkload(tx.QueryRow(ctx, workloadSelect+` WHERE w.id = $1 AND w.managed FOR UPDATE OF w`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return false, errWorkloadNotFound
@@ -205,7 +241,11 @@ func SetManagedInterfaces(ctx context.Context, tx pgx.Tx, id string, ifs []polic
 	if reflect.DeepEqual(ws[0].Interfaces, rec.Workload.Interfaces) {
 		return false, nil
 	}
-	if _, err := writeWorkloads(ctx, tx, ws, true); err != nil {
+	recs, err := writeWorkloads(ctx, tx, ws, true)
+	if err == nil {
+		err = emitAll(ctx, tx, tenant, workloadEvents("updated", recs)...)
+	}
+	if err != nil {
 		return false, fmt.Errorf("record interfaces: %w", err)
 	}
 	return true, nil
@@ -247,8 +287,10 @@ func (s *Store) UpdateWorkloads(ctx context.Context, tenant ids.TenantID, ws []p
 		if err := validateWorkloads(ctx, tx, ws, prefix, f); err != nil {
 			return err
 		}
-		out, err = writeWorkloads(ctx, tx, ws, true)
-		return err
+		if out, err = writeWorkloads(ctx, tx, ws, true); err != nil {
+			return err
+		}
+		return emitAll(ctx, tx, tenant, workloadEvents("updated", out)...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update workloads: %w", err)
@@ -289,11 +331,14 @@ func (s *Store) DeleteWorkloads(ctx context.Context, tenant ids.TenantID, idList
 		if err := f.Err(); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM workloads WHERE id = ANY($1::uuid[])`, idList); err != nil {
+		gone, err := deleteWorkloads(ctx, tx, idList, "")
+		if err != nil {
 			return err
 		}
-		_, err = bumpGeneration(ctx, tx, change{workloads: idList})
-		return err
+		if _, err := bumpGeneration(ctx, tx, change{workloads: idList}); err != nil {
+			return err
+		}
+		return emitAll(ctx, tx, tenant, workloadEvents("deleted", gone)...)
 	})
 	if err != nil {
 		return fmt.Errorf("delete workloads: %w", err)

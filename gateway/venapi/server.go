@@ -13,6 +13,7 @@ import (
 	"github.com/remora-sec/remora/compute/queue"
 	"github.com/remora-sec/remora/gateway/httpx"
 	"github.com/remora-sec/remora/gateway/hub"
+	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/infra/usererr"
 	"github.com/remora-sec/remora/ven/wire"
 )
@@ -59,6 +60,8 @@ func (s *Server) identified(h venHandler) http.Handler {
 			if err != nil {
 				return err
 			}
+			// The VEN is the actor of what its requests change.
+			r = r.WithContext(outbox.WithActor(r.Context(), outbox.Actor{Type: outbox.ActorVEN, ID: v.ID}))
 			return h(w, r, v)
 		}()
 		if err != nil {

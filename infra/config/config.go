@@ -74,6 +74,9 @@ type Config struct {
 	WebhookAllow     []netip.Prefix // REMORA_WEBHOOK_ALLOW
 	WebhookSchedule  string         // REMORA_WEBHOOK_SCHEDULE
 	WebhookWorkers   int            // REMORA_WEBHOOK_WORKERS
+	// EventRetention is how long events (the audit log) are kept; `serve`
+	// deletes older ones every hour.
+	EventRetention time.Duration // REMORA_EVENT_RETENTION
 }
 
 // Env lists each setting's variable, default and meaning; it drives both the
@@ -108,6 +111,7 @@ var Env = []struct {
 	{"REMORA_WEBHOOK_ALLOW", "webhook-allow", "", "comma-separated CIDRs webhooks may target although loopback, private, link-local, CGNAT or metadata (default: none)", false},
 	{"REMORA_WEBHOOK_SCHEDULE", "webhook-schedule", "5s,5m,30m,2h,5h,10h,10h", "delays before each retry of a failed webhook delivery; after the last, it has failed", false},
 	{"REMORA_WEBHOOK_WORKERS", "webhook-workers", "2", "webhook deliveries this process sends at once (0: none; replicas share the queue)", false},
+	{"REMORA_EVENT_RETENTION", "event-retention", "2160h", "how long events (the audit log) are kept; older ones are deleted every hour", false},
 }
 
 // Load registers every setting on fs, parses args, and validates the result.
@@ -209,6 +213,9 @@ func Load(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, 
 	}
 	if c.WebhookWorkers, err = strconv.Atoi(get("REMORA_WEBHOOK_WORKERS")); err != nil || c.WebhookWorkers < 0 || c.WebhookWorkers > 64 {
 		bad("REMORA_WEBHOOK_WORKERS", "want a number from 0 to 64, got %q", get("REMORA_WEBHOOK_WORKERS"))
+	}
+	if c.EventRetention, err = time.ParseDuration(get("REMORA_EVENT_RETENTION")); err != nil || c.EventRetention < time.Hour || c.EventRetention > 10*8760*time.Hour {
+		bad("REMORA_EVENT_RETENTION", "want a duration from 1h to 87600h (10 years), got %q", get("REMORA_EVENT_RETENTION"))
 	}
 	return c, errors.Join(errs...)
 }

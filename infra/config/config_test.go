@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func load(t *testing.T, env map[string]string, args ...string) (Config, error) {
@@ -21,7 +22,8 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.DatabaseURL != "postgres://localhost:5432/remora?sslmode=disable" || c.RedisURL != "redis://localhost:6379/0" || c.HTTPAddr != ":8080" {
+	if c.DatabaseURL != "postgres://localhost:5432/remora?sslmode=disable" || c.RedisURL != "redis://localhost:6379/0" || c.HTTPAddr != ":8080" ||
+		c.EventRetention != 90*24*time.Hour {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -51,6 +53,8 @@ func TestInvalid(t *testing.T) {
 		{"dev bool", map[string]string{"REMORA_DEV": "maybe"}, "REMORA_DEV"},
 		{"rate window", map[string]string{"REMORA_DEV": "1", "REMORA_RATE_WINDOW": "-1s"}, "REMORA_RATE_WINDOW"},
 		{"rate count", map[string]string{"REMORA_DEV": "1", "REMORA_RATE_PER_ACCOUNT": "0"}, "REMORA_RATE_PER_ACCOUNT"},
+		{"event retention", map[string]string{"REMORA_DEV": "1", "REMORA_EVENT_RETENTION": "90d"}, "REMORA_EVENT_RETENTION"},
+		{"event retention short", map[string]string{"REMORA_DEV": "1", "REMORA_EVENT_RETENTION": "10m"}, "REMORA_EVENT_RETENTION"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

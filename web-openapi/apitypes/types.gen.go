@@ -160,6 +160,33 @@ func (e EnforcementMode) Valid() bool {
 	}
 }
 
+// Defines values for EventActorType.
+const (
+	EventActorTypeAPIKey    EventActorType = "api_key"
+	EventActorTypeAnonymous EventActorType = "anonymous"
+	EventActorTypeSystem    EventActorType = "system"
+	EventActorTypeUser      EventActorType = "user"
+	EventActorTypeVen       EventActorType = "ven"
+)
+
+// Valid indicates whether the value is a known member of the EventActorType enum.
+func (e EventActorType) Valid() bool {
+	switch e {
+	case EventActorTypeAPIKey:
+		return true
+	case EventActorTypeAnonymous:
+		return true
+	case EventActorTypeSystem:
+		return true
+	case EventActorTypeUser:
+		return true
+	case EventActorTypeVen:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FlowProto.
 const (
 	FlowProtoIcmp   FlowProto = "icmp"
@@ -612,6 +639,61 @@ type Diff struct {
 // `visibility_only` (nothing dropped; would-be drops reported), `selective` (deny rules
 // enforced, default allow) or `full` (default deny inbound).
 type EnforcementMode string
+
+// Event One state change of the tenant.
+type Event struct {
+	Actor     EventActor `json:"actor"`
+	CreatedAt time.Time  `json:"created_at"`
+
+	// Data What a reader needs to make sense of the change without a lookup (names, keys, counts,
+	// the fields changed); never a password, secret or token.
+	Data map[string]interface{} `json:"data"`
+	ID   string                 `json:"id"`
+
+	// Resource What an event is about: its type (`user`, `api_key`, `tenant`, `label`, `label_dimension`,
+	// `label_group`, `service`, `ip_list`, `ruleset`, `policy_version`, `policy_draft`,
+	// `workload`, `pairing_profile`, `pairing_token`, `ven`) and id (a label dimension's is its
+	// key, a policy version's its number, the draft's `draft`).
+	Resource EventResource `json:"resource"`
+
+	// Type `resource.verb`, e.g. `workload.created`.
+	//
+	// Example: workload.created
+	Type string `json:"type"`
+}
+
+// EventActor defines model for EventActor.
+type EventActor struct {
+	// ID The user, API key or VEN; absent for `system` and `anonymous`.
+	ID *string `json:"id,omitempty"`
+
+	// Type Who caused an event: a `user` or an `api_key` (an authenticated request), a `ven` (its
+	// pairing and heartbeats), the `system` (a VEN gone silent), or `anonymous` (a failed
+	// login).
+	Type EventActorType `json:"type"`
+}
+
+// EventActorType Who caused an event: a `user` or an `api_key` (an authenticated request), a `ven` (its
+// pairing and heartbeats), the `system` (a VEN gone silent), or `anonymous` (a failed
+// login).
+type EventActorType string
+
+// EventList defines model for EventList.
+type EventList struct {
+	Items []Event `json:"items"`
+
+	// NextCursor Absent on the last page.
+	NextCursor *string `json:"next_cursor,omitempty"`
+}
+
+// EventResource What an event is about: its type (`user`, `api_key`, `tenant`, `label`, `label_dimension`,
+// `label_group`, `service`, `ip_list`, `ruleset`, `policy_version`, `policy_draft`,
+// `workload`, `pairing_profile`, `pairing_token`, `ven`) and id (a label dimension's is its
+// key, a policy version's its number, the draft's `draft`).
+type EventResource struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
 
 // FieldError defines model for FieldError.
 type FieldError struct {
@@ -1852,6 +1934,37 @@ type ListAPIKeysParams struct {
 
 	// Cursor The `next_cursor` of the previous page; opaque.
 	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListEventsParams defines parameters for ListEvents.
+type ListEventsParams struct {
+	// Type Event type globs, comma-separated (or the parameter repeated), any of which matches:
+	// `*` is any run of characters, e.g. `workload.*,policy.provisioned`. At most 20.
+	Type *string `form:"type,omitempty" json:"type,omitempty"`
+
+	// ResourceType Only events about resources of this type, e.g. `workload`, `ruleset`, `ven`.
+	ResourceType *string `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+
+	// ResourceID Only events about the resource with this id.
+	ResourceID *string `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+
+	// ActorType Only events caused by an actor of this type.
+	ActorType *EventActorType `form:"actor_type,omitempty" json:"actor_type,omitempty"`
+
+	// ActorID Only events caused by this user, API key or VEN.
+	ActorID *string `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+
+	// Since Only events created at or after this time (RFC 3339).
+	Since *time.Time `form:"since,omitempty" json:"since,omitempty"`
+
+	// Until Only events created before this time (RFC 3339); not before `since`.
+	Until *time.Time `form:"until,omitempty" json:"until,omitempty"`
+
+	// Limit Most items in one page.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page; opaque.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListIPListsParams defines parameters for ListIPLists.
