@@ -1,29 +1,10 @@
 package policystore
 
-import (
-	"strconv"
-	"strings"
-
-	"github.com/remora-sec/remora/infra/usererr"
-)
+import "github.com/remora-sec/remora/infra/etag"
 
 // ETag is the strong entity tag of a row at revision rev.
-func ETag(rev int64) string { return `"` + strconv.FormatInt(rev, 10) + `"` }
+func ETag(rev int64) string { return etag.Of(rev) }
 
 // checkIfMatch enforces an If-Match header value against the current
-// revision: "" (no header) and "*" pass, so does a list holding the current
-// tag; anything else means the caller edited a stale copy. Weak tags never
-// match (RFC 9110 compares If-Match strongly).
-func checkIfMatch(ifMatch string, rev int64) error {
-	if ifMatch == "" || strings.TrimSpace(ifMatch) == "*" {
-		return nil
-	}
-	want := ETag(rev)
-	for _, t := range strings.Split(ifMatch, ",") {
-		if strings.TrimSpace(t) == want {
-			return nil
-		}
-	}
-	return &usererr.Error{Kind: usererr.PreconditionFailed, Msg: "the object changed since it was read",
-		Fields: []usererr.FieldError{{Field: "If-Match", Message: "is " + ifMatch + ", the current ETag is " + want}}}
-}
+// revision (see etag.Check).
+func checkIfMatch(ifMatch string, rev int64) error { return etag.Check(ifMatch, rev, "object") }

@@ -12,11 +12,11 @@ package hookstore
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/infra/ids"
+	"github.com/remora-sec/remora/infra/pg"
 	"github.com/remora-sec/remora/infra/usererr"
 )
 
@@ -69,24 +69,11 @@ var (
 // read runs fn in a read-only transaction in tenant's schema; errors are
 // wrapped with what the caller was doing.
 func read[T any](ctx context.Context, s *Store, tenant ids.TenantID, what string, fn func(pgx.Tx) (T, error)) (T, error) {
-	return inTx(ctx, s.tenants.InTenantRead, tenant, what, fn)
+	return pg.InTenantTx(ctx, s.tenants.InTenantRead, tenant, what, fn)
 }
 
 // write is read for fn that writes.
 func write[T any](ctx context.Context, s *Store, tenant ids.TenantID, what string, fn func(pgx.Tx) (T, error)) (T, error) {
-	return inTx(ctx, s.tenants.InTenant, tenant, what, fn)
+	return pg.InTenantTx(ctx, s.tenants.InTenant, tenant, what, fn)
 }
 
-func inTx[T any](ctx context.Context, in func(context.Context, ids.TenantID, func(pgx.Tx) error) error,
-	tenant ids.TenantID, what string, fn func(pgx.Tx) (T, error)) (T, error) {
-	var out T
-	err := in(ctx, tenant, func(tx pgx.Tx) error {
-		var err error
-		out, err = fn(tx)
-		return err
-	})
-	if err != nil {
-		return out, fmt.Errorf("%s: %w", what, err)
-	}
-	return out, nil
-}
