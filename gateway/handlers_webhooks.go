@@ -1,13 +1,11 @@
 package gateway
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/remora-sec/remora/gateway/httpx"
 	"github.com/remora-sec/remora/gateway/webhook/hookstore"
-	"github.com/remora-sec/remora/infra/outbox"
 	"github.com/remora-sec/remora/web-openapi/apitypes"
 )
 
@@ -16,17 +14,6 @@ import (
 // routes'.
 
 func webhookID(r *http.Request) string { return chi.URLParam(r, "webhookId") }
-
-// actorContext returns r's context naming its caller as the actor of the
-// events the request's writes emit.
-func actorContext(r *http.Request) context.Context {
-	p := principal(r)
-	a := outbox.Actor{Type: "user", ID: string(p.User)}
-	if p.APIKey != "" {
-		a = outbox.Actor{Type: "api_key", ID: string(p.APIKey)}
-	}
-	return outbox.WithActor(r.Context(), a)
-}
 
 func apiWebhook(w hookstore.Webhook) apitypes.Webhook {
 	return apitypes.Webhook{ID: w.ID, URL: w.URL, EventTypes: w.EventTypes, Description: w.Description, Enabled: w.Enabled,
@@ -83,7 +70,7 @@ func (a *api) createWebhook(w http.ResponseWriter, r *http.Request) error {
 	if in.Enabled != nil {
 		hin.Enabled = *in.Enabled
 	}
-	h, secret, err := a.hooks.Create(actorContext(r), principal(r).Tenant, hin)
+	h, secret, err := a.hooks.Create(r.Context(), principal(r).Tenant, hin)
 	if err != nil {
 		return err
 	}
@@ -104,7 +91,7 @@ func (a *api) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	p := hookstore.Patch{URL: in.URL, EventTypes: in.EventTypes, Description: in.Description, Enabled: in.Enabled}
-	h, err := a.hooks.Update(actorContext(r), principal(r).Tenant, webhookID(r), p, r.Header.Get("If-Match"))
+	h, err := a.hooks.Update(r.Context(), principal(r).Tenant, webhookID(r), p, r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -112,7 +99,7 @@ func (a *api) updateWebhook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
-	if err := a.hooks.Delete(actorContext(r), principal(r).Tenant, webhookID(r), r.Header.Get("If-Match")); err != nil {
+	if err := a.hooks.Delete(r.Context(), principal(r).Tenant, webhookID(r), r.Header.Get("If-Match")); err != nil {
 		return err
 	}
 	return noContent(w)
@@ -122,7 +109,7 @@ func (a *api) rotateWebhookSecret(w http.ResponseWriter, r *http.Request) error 
 	if err := emptyBody(w, r); err != nil {
 		return err
 	}
-	h, secret, err := a.hooks.RotateSecret(actorContext(r), principal(r).Tenant, webhookID(r))
+	h, secret, err := a.hooks.RotateSecret(r.Context(), principal(r).Tenant, webhookID(r))
 	if err != nil {
 		return err
 	}
@@ -158,7 +145,7 @@ func (a *api) testWebhook(w http.ResponseWriter, r *http.Request) error {
 	if err := emptyBody(w, r); err != nil {
 		return err
 	}
-	d, err := a.hooks.Ping(actorContext(r), principal(r).Tenant, webhookID(r))
+	d, err := a.hooks.Ping(r.Context(), principal(r).Tenant, webhookID(r))
 	if err != nil {
 		return err
 	}

@@ -91,6 +91,14 @@ func TestWebhookLifecycle(t *testing.T) {
 	if got := decode[webhookOut](t, e.must(200, "GET", hookPath(h.ID), tok, nil)); got.PreviousSecretUntil == nil || got.Secret != nil {
 		t.Fatalf("GET after rotation: %+v", got)
 	}
+	// A second rotation within the grace would drop the old secret under
+	// its receivers: refused, and nothing changes.
+	if r := e.must(409, "POST", hookPath(h.ID, "rotate-secret"), tok, nil); !strings.Contains(string(r.body), "still signs until") {
+		t.Fatalf("second rotation: %s", r.body)
+	}
+	if got := storedSecrets(t, e, o.tenant, h.ID); string(got[0]) != string(newKey) || string(got[1]) != string(key) {
+		t.Fatalf("after a refused rotation: stored secrets changed")
+	}
 
 	// Delete with a stale tag: 412; then gone, with its deliveries.
 	e.ping(tok, second.ID)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/remora-sec/remora/infra/ids"
 	"github.com/remora-sec/remora/infra/usererr"
 )
@@ -20,12 +21,14 @@ const DefaultRetention = 90 * 24 * time.Hour
 type Tenants interface {
 	TenantIDs(ctx context.Context) ([]ids.TenantID, error)
 	InTenant(ctx context.Context, id ids.TenantID, fn func(pgx.Tx) error) error
+	Pool() *pgxpool.Pool // the control schema's delivery queue
 }
 
-// Pruner deletes events older than Retention, tenant by tenant. Webhook
-// deliveries keep their own copy of an event, so pruning one never loses
-// a delivery. Several replicas may prune at once: they only delete the
-// same rows.
+// Pruner deletes events older than Retention, tenant by tenant, and the
+// settled webhook deliveries (delivered or failed, with their attempts)
+// older than it too: a delivery holds a copy of its event, which must not
+// outlive the retention. Pending deliveries are kept, whatever their age.
+// Several replicas may prune at once: they only delete the same rows.
 type Pruner struct {
 	Tenants   Tenants
 	Retention time.Duration    // default DefaultRetention: never zero, which would delete all
@@ -56,6 +59,9 @@ func (p *Pruner) Prune(ctx context.Context) (int64, error) {
 		total int64
 		errs  []error
 	)
+	if err := p.pruneDeliveries(ctx, before); err != nil {
+		errs = append(errs, err)
+	}
 	for _, t := range tenants {
 		n, err := p.pruneTenant(ctx, t, before)
 		total += n
@@ -68,6 +74,25 @@ func (p *Pruner) Prune(ctx context.Context) (int64, error) {
 		}
 	}
 	return total, errors.Join(errs...)
+}
+
+// pruneDeliveries deletes settled deliveries last touched before before,
+// in batches (their attempts go by cascade).
+func (p *Pruner) pruneDeliveries(ctx context.Context, before time.Time) error {
+	batch := p.Batch
+	if batch <= 0 {
+		batch = 5000
+	}
+	for {
+		tag, err := p.Tenants.Pool().Exec(ctx, `DELETE FROM remora.webhook_deliveries WHERE id IN (
+			SELECT id FROM remora.webhook_deliveries WHERE status <> 'pending' AND updated_at < $1 LIMIT $2)`, before, batch)
+		if err != nil {
+			return fmt.Errorf("prune webhook deliveries: %w", err)
+		}
+		if tag.RowsAffected() < int64(batch) {
+			return nil
+		}
+	}
 }
 
 func (p *Pruner) pruneTenant(ctx context.Context, tenant ids.TenantID, before time.Time) (int64, error) {

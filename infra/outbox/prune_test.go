@@ -2,6 +2,7 @@ package outbox_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -135,5 +136,51 @@ func TestEmitAll(t *testing.T) {
 	}
 	if _, err := outbox.EmitAll(ctx, nil, tenant, []outbox.Pending{{Type: "ok.created"}, {Type: "Bad"}}); err == nil {
 		t.Error("a bad event type was emitted")
+	}
+}
+
+// TestPruneDeliveries: settled deliveries older than the retention go with
+// their attempts; pending ones stay whatever their age, and so do young
+// settled ones.
+func TestPruneDeliveries(t *testing.T) {
+	ctx := context.Background()
+	ts := tenanttest.NewStore(t)
+	tenant, _ := tenanttest.Signup(t, ts)
+	add := func(status string, age time.Duration) string {
+		var id string
+		err := ts.Pool().QueryRow(ctx, `INSERT INTO remora.webhook_deliveries (tenant_id, webhook_id, event_id, event_type, payload, status, updated_at)
+			VALUES ($1, gen_random_uuid(), gen_random_uuid(), 'x.y', '{}', $2, now() - $3::interval) RETURNING id`, tenant, status, age).Scan(&id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ts.Pool().Exec(ctx, `INSERT INTO remora.webhook_attempts (delivery_id, attempt, latency_ms) VALUES ($1, 1, 5)`, id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	old := 100 * 24 * time.Hour
+	add("delivered", old)
+	add("failed", old)
+	pending := add("pending", old)
+	young := add("delivered", time.Hour)
+	if _, err := (&outbox.Pruner{Tenants: ts}).Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := ts.Pool().Query(ctx, `SELECT id::text FROM remora.webhook_deliveries ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{pending, young}
+	slices.Sort(want)
+	if !slices.Equal(left, want) {
+		t.Fatalf("deliveries left %v, want the pending and the young one %v", left, want)
+	}
+	var attempts int
+	if err := ts.Pool().QueryRow(ctx, `SELECT count(*) FROM remora.webhook_attempts`).Scan(&attempts); err != nil || attempts != 2 {
+		t.Fatalf("%d attempts left (%v), want the 2 of the kept deliveries", attempts, err)
 	}
 }

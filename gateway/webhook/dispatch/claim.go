@@ -19,6 +19,10 @@ type job struct {
 	Payload   json.RawMessage // the event, as outbox stored it
 	CreatedAt time.Time
 	Attempt   int // this attempt's number, 1 for the first; fences the lease
+	// LeaseEnds is when another dispatcher may claim it again, by this
+	// process's clock: taken before the claim, so never later than the
+	// lease the database holds.
+	LeaseEnds time.Time
 }
 
 // claim leases up to n due deliveries, oldest due first, and returns them.
@@ -28,6 +32,7 @@ type job struct {
 // delivery if this one dies. SKIP LOCKED lets concurrent claims pass each
 // other instead of queueing on the same rows.
 func (d *Dispatcher) claim(ctx context.Context, n int) ([]job, error) {
+	ends := time.Now().Add(d.Lease)
 	rows, err := d.Tenants.Pool().Query(ctx, `WITH due AS (
 			SELECT id FROM remora.webhook_deliveries
 			WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()
@@ -44,6 +49,7 @@ func (d *Dispatcher) claim(ctx context.Context, n int) ([]job, error) {
 	jobs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (job, error) {
 		var j job
 		err := r.Scan(&j.ID, &j.Tenant, &j.Webhook, &j.EventType, &j.Payload, &j.CreatedAt, &j.Attempt)
+		j.LeaseEnds = ends
 		return j, err
 	})
 	if err != nil {

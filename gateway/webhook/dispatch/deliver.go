@@ -35,12 +35,26 @@ func (d *Dispatcher) deliver(ctx context.Context, client *http.Client, j job) {
 	log := d.Log.With("delivery", j.ID, "tenant", j.Tenant, "webhook", j.Webhook, "attempt", j.Attempt)
 	t, err := d.target(ctx, j)
 	if errors.Is(err, errGone) {
-		return // its deliveries went with it
+		// Deleting a webhook deletes its deliveries, but an event
+		// committing beside the delete can queue one it does not see:
+		// drop it here, or it would be claimed at every lease for ever.
+		if _, err := d.Tenants.Pool().Exec(context.WithoutCancel(ctx),
+			`DELETE FROM remora.webhook_deliveries WHERE id = $1 AND attempts = $2`, j.ID, j.Attempt); err != nil {
+			log.Warn("webhook delivery: dropping the delivery of a deleted webhook failed; retrying after the lease", "err", err)
+		}
+		return
 	}
 	if err != nil {
 		if ctx.Err() == nil {
 			log.Warn("webhook delivery: reading the webhook failed; retrying after the lease", "err", err)
 		}
+		return
+	}
+	// Sending must end before the lease does: past it another dispatcher
+	// may claim the delivery and send it too. A slow read (a busy pool)
+	// leaves it to the lease instead.
+	if time.Until(j.LeaseEnds) <= d.Timeout {
+		log.Warn("webhook delivery: too little of the lease left to send; retrying after it")
 		return
 	}
 	var res result

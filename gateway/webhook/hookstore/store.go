@@ -76,4 +76,3 @@ func read[T any](ctx context.Context, s *Store, tenant ids.TenantID, what string
 func write[T any](ctx context.Context, s *Store, tenant ids.TenantID, what string, fn func(pgx.Tx) (T, error)) (T, error) {
 	return pg.InTenantTx(ctx, s.tenants.InTenant, tenant, what, fn)
 }
-

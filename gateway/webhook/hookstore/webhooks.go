@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/remora-sec/remora/gateway/webhook/sign"
 	"github.com/remora-sec/remora/infra/ids"
 	"github.com/remora-sec/remora/infra/page"
 	"github.com/remora-sec/remora/infra/pg"
+	"github.com/remora-sec/remora/infra/usererr"
 )
 
 // webhookSelect reads what scanWebhook scans. The previous secret's end is
@@ -170,18 +172,25 @@ func (s *Store) Delete(ctx context.Context, tenant ids.TenantID, id, ifMatch str
 
 // RotateSecret gives webhook id a new signing secret, returned in text
 // form; the current one becomes the previous one and keeps signing for
-// Grace. A previous secret still in its grace period is dropped at once:
-// a receiver holds at most two.
+// Grace. A second rotation while the previous secret is in its grace is
+// refused (409): it would drop that secret at once, under the receivers
+// still holding it.
 func (s *Store) RotateSecret(ctx context.Context, tenant ids.TenantID, id string) (Webhook, string, error) {
 	secret, key, err := newSecret()
 	if err != nil {
 		return Webhook{}, "", fmt.Errorf("rotate webhook secret: %w", err)
 	}
 	w, err := write(ctx, s, tenant, "rotate webhook secret", func(tx pgx.Tx) (Webhook, error) {
-		if _, err := get(ctx, tx, id, "FOR UPDATE"); err != nil {
+		cur, err := get(ctx, tx, id, "FOR UPDATE")
+		if err != nil {
 			return Webhook{}, err
 		}
-		_, err := tx.Exec(ctx, `UPDATE webhooks SET previous_secret = secret, previous_until = now() + $2 * interval '1 second',
+		if cur.PreviousUntil != nil && cur.PreviousUntil.After(time.Now()) {
+			return Webhook{}, usererr.New(usererr.Conflict, fmt.Sprintf(
+				"the previous secret still signs until %s: rotate again after that, or receivers holding it would fail",
+				cur.PreviousUntil.UTC().Format(time.RFC3339)))
+		}
+		_, err = tx.Exec(ctx, `UPDATE webhooks SET previous_secret = secret, previous_until = now() + $2 * interval '1 second',
 			secret = $3, revision = nextval('revisions'), updated_at = now() WHERE id = $1`, id, int64(Grace.Seconds()), key)
 		if err != nil {
 			return Webhook{}, fmt.Errorf("write: %w", err)
