@@ -44,12 +44,23 @@ func TestAuthEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A refresh token used twice: the second use revokes the session.
+	if _, err := s.Refresh(ctx, tok.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Refresh(ctx, tok.RefreshToken); err == nil {
+		t.Fatal("a refresh token worked twice")
+	}
+	tok, err = s.Login(ctx, "ada@acme.example", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range 2 {
 		if err := s.Logout(ctx, tok.RefreshToken); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want = append(want, "auth.login_failed", "auth.login", "auth.logout")
+	want = append(want, "auth.login_failed", "auth.login", "auth.session_revoked", "auth.login", "auth.logout")
 	if got := eventTypes(t, s, res); !slices.Equal(got, want) {
 		t.Fatalf("after the logins: %v, want %v", got, want)
 	}

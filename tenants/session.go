@@ -146,9 +146,15 @@ func (s *Store) Refresh(ctx context.Context, refresh string) (Tokens, error) {
 		case revokedAt != nil:
 			return errBadRefresh
 		case usedAt != nil:
+			// A used refresh token presented again: likely stolen. Whoever
+			// presented it is unknown, so the actor is anonymous.
 			reused = true
-			_, err := revokeSession(ctx, tx, sid, "refresh token reuse")
-			return err
+			revoked, err := revokeSession(ctx, tx, sid, "refresh token reuse")
+			if err != nil || !revoked {
+				return err
+			}
+			return emit(outbox.WithActor(ctx, outbox.Anonymous), tx, u.Tenant, "auth.session_revoked", userResource(u.ID),
+				map[string]any{"session_id": sid, "reason": "refresh_token_reuse"})
 		case !s.now().Before(expiresAt):
 			return errBadRefresh
 		}
