@@ -2,11 +2,8 @@ package gateway_test
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/remora-sec/remora/tenants"
 )
 
 // TestPairingRoleMatrix calls every pairing route as every role, with a
@@ -23,15 +20,8 @@ func TestPairingRoleMatrix(t *testing.T) {
 	// Each cell builds its own target (as the owner), so cells do not
 	// disturb each other.
 	newProfile := func() string { return e.pairingProfile(own, profileBody(uniq("p"))) }
-	type req struct {
-		method, path string
-		body         any
-	}
-	cells := []struct {
-		name string
-		ok   int
-		req  func() req
-	}{
+	type req = accessReq
+	cells := []accessCell{
 		{"list profiles", 200, func() req { return req{"GET", api("pairing-profiles"), nil} }},
 		{"create profile", 201, func() req { return req{"POST", api("pairing-profiles"), profileBody(uniq("new"))} }},
 		{"get profile", 200, func() req { return req{"GET", profilePath(newProfile()), nil} }},
@@ -44,31 +34,7 @@ func TestPairingRoleMatrix(t *testing.T) {
 			return req{"POST", profilePath(p, "tokens", e.mintToken(own, p).ID, "revoke"), nil}
 		}},
 	}
-	creds := map[string]map[tenants.Role]string{"jwt": o.tokens, "api key": o.keys}
-	for _, kind := range []string{"jwt", "api key"} {
-		for _, c := range cells {
-			for _, role := range tenants.Roles {
-				want := c.ok
-				if !role.AtLeast(tenants.Admin) {
-					want = http.StatusForbidden
-				}
-				t.Run(fmt.Sprintf("%s/%s/%s", kind, c.name, role), func(t *testing.T) {
-					rq := c.req()
-					r := e.on(t).call(rq.method, rq.path, creds[kind][role], rq.body)
-					if r.status != want {
-						t.Fatalf("%s %s as %s (%s): status %d, want %d: %s", rq.method, rq.path, role, kind, r.status, want, r.body)
-					}
-					if want == http.StatusForbidden && !strings.Contains(string(r.body), "admin role") {
-						t.Errorf("403 does not say which role is needed: %s", r.body)
-					}
-				})
-			}
-			t.Run(kind+"/"+c.name+"/anonymous", func(t *testing.T) {
-				rq := c.req()
-				wantProblem(t, e.on(t).call(rq.method, rq.path, "", rq.body), http.StatusUnauthorized, "")
-			})
-		}
-	}
+	e.adminOnlyMatrix(t, o, cells)
 
 	// The refused cells left no trace: only the owner's targets and the
 	// admins' and owners' own writes exist. Each successful create or

@@ -2,11 +2,8 @@ package gateway_test
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/remora-sec/remora/tenants"
 )
 
 // TestWebhookRoleMatrix calls every webhook route as every role, with a
@@ -24,15 +21,8 @@ func TestWebhookRoleMatrix(t *testing.T) {
 	// disturb each other. Targets listen to workload events only, so the
 	// webhook events of the cells queue nothing for them.
 	newHook := func() string { return e.webhook(own, hookBody(uniq("target"), "workload.*")).ID }
-	type req struct {
-		method, path string
-		body         any
-	}
-	cells := []struct {
-		name string
-		ok   int
-		req  func() req
-	}{
+	type req = accessReq
+	cells := []accessCell{
 		{"list", 200, func() req { return req{"GET", api("webhooks"), nil} }},
 		{"create", 201, func() req { return req{"POST", api("webhooks"), hookBody(uniq("new"), "workload.*")} }},
 		{"get", 200, func() req { return req{"GET", hookPath(newHook()), nil} }},
@@ -46,31 +36,7 @@ func TestWebhookRoleMatrix(t *testing.T) {
 			return req{"POST", hookPath(h, "deliveries", e.ping(own, h).ID, "redeliver"), nil}
 		}},
 	}
-	creds := map[string]map[tenants.Role]string{"jwt": o.tokens, "api key": o.keys}
-	for _, kind := range []string{"jwt", "api key"} {
-		for _, c := range cells {
-			for _, role := range tenants.Roles {
-				want := c.ok
-				if !role.AtLeast(tenants.Admin) {
-					want = http.StatusForbidden
-				}
-				t.Run(fmt.Sprintf("%s/%s/%s", kind, c.name, role), func(t *testing.T) {
-					rq := c.req()
-					r := e.on(t).call(rq.method, rq.path, creds[kind][role], rq.body)
-					if r.status != want {
-						t.Fatalf("%s %s as %s (%s): status %d, want %d: %s", rq.method, rq.path, role, kind, r.status, want, r.body)
-					}
-					if want == http.StatusForbidden && !strings.Contains(string(r.body), "admin role") {
-						t.Errorf("403 does not say which role is needed: %s", r.body)
-					}
-				})
-			}
-			t.Run(kind+"/"+c.name+"/anonymous", func(t *testing.T) {
-				rq := c.req()
-				wantProblem(t, e.on(t).call(rq.method, rq.path, "", rq.body), http.StatusUnauthorized, "")
-			})
-		}
-	}
+	e.adminOnlyMatrix(t, o, cells)
 
 	// The refused cells left no trace. Webhooks: one per create by an
 	// admin or owner (2 kinds × 2 roles), plus the cells' targets, minus
