@@ -9,8 +9,12 @@ import (
 
 // HubKey returns the hub's private key, creating it on the first start of
 // the first replica. Every replica runs its hub with this key, so a VEN
-// paired through one reaches any of them.
+// paired through one reaches any of them. The key never changes once made,
+// so it is read once per Store: pairing checks against it every time.
 func (s *Store) HubKey(ctx context.Context) (wgtypes.Key, error) {
+	if k := s.hubKey.Load(); k != nil {
+		return *k, nil
+	}
 	k, err := wgtypes.GeneratePrivateKey()
 	if err != nil {
 		return k, fmt.Errorf("hub key: %w", err)
@@ -24,5 +28,9 @@ func (s *Store) HubKey(ctx context.Context) (wgtypes.Key, error) {
 	if err := s.tenants.Pool().QueryRow(ctx, `SELECT private_key FROM remora.hub`).Scan(&b); err != nil {
 		return k, fmt.Errorf("hub key: %w", err)
 	}
-	return wgtypes.NewKey(b)
+	if k, err = wgtypes.NewKey(b); err != nil {
+		return k, fmt.Errorf("hub key: %w", err)
+	}
+	s.hubKey.Store(&k)
+	return k, nil
 }

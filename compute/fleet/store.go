@@ -7,10 +7,12 @@ import (
 	"math"
 	"math/bits"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/remora-sec/remora/infra/ids"
+	"golang.zx2c4.com/wireguard/wgctrl/wgtypes"
 )
 
 // Tenants is the way into the databases (tenants.Store implements it).
@@ -23,6 +25,7 @@ type Tenants interface {
 type Store struct {
 	tenants Tenants
 	prefix  netip.Prefix // the tunnel range: the hub holds its first address
+	hubKey  atomic.Pointer[wgtypes.Key]
 }
 
 // New returns the registry handing out tunnel addresses from prefix (the

@@ -225,12 +225,14 @@ func deleteWorkloads(ctx context.Context, tx pgx.Tx, idList []string, cond strin
 // they changed (then the generation was bumped: its addresses are in other
 // workloads' sets).
 func SetManagedInterfaces(ctx context.Context, tx pgx.Tx, tenant ids.TenantID, id string, ifs []policy.Interface) (bool, error) {
-	rec, err := scanWorkload(tx.QueryRow(ctx, workloadSelect+` WHERE w.id = $1 AND w.managed FOR UPDATE OF w`, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, errWorkloadNotFound
+	// Nearly every heartbeat reports what is stored: compare first,
+	// without a lock or validation, and do those only on a change.
+	rec, err := managedWorkload(ctx, tx, id, "")
+	if err != nil || sameInterfaces(rec.Interfaces, ifs) {
+		return false, err
 	}
-	if err != nil {
-		return false, fmt.Errorf("read managed workload: %w", err)
+	if rec, err = managedWorkload(ctx, tx, id, "FOR UPDATE OF w"); err != nil {
+		return false, err
 	}
 	w := rec.Workload
 	w.Interfaces = ifs
@@ -249,6 +251,33 @@ func SetManagedInterfaces(ctx context.Context, tx pgx.Tx, tenant ids.TenantID, i
 		return false, fmt.Errorf("record interfaces: %w", err)
 	}
 	return true, nil
+}
+
+// managedWorkload reads managed workload id, with lock ("" or a locking
+// clause).
+func managedWorkload(ctx context.Context, tx pgx.Tx, id, lock string) (WorkloadRecord, error) {
+	rec, err := scanWorkload(tx.QueryRow(ctx, workloadSelect+` WHERE w.id = $1 AND w.managed `+lock, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return rec, errWorkloadNotFound
+	}
+	if err != nil {
+		return rec, fmt.Errorf("read managed workload: %w", err)
+	}
+	return rec, nil
+}
+
+// sameInterfaces reports whether a and b list the same interfaces and
+// addresses in the same order (a nil list and an empty one alike).
+func sameInterfaces(a, b []policy.Interface) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name || !slices.Equal(a[i].Addresses, b[i].Addresses) {
+			return false
+		}
+	}
+	return true
 }
 
 // UpdateWorkloads replaces workloads by id, all or none. ifMatch (single
